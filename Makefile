@@ -1,0 +1,48 @@
+# Two commands matter: `make run` (the whole platform on embedded defaults) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck imports pytest bench lock conformance clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate requirements.lock pyproject.toml
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/sevamitra migrate
+	$(BIN)/sevamitra serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed lint typecheck imports pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+imports: $(VENV)/.installed
+	$(BIN)/lint-imports
+
+pytest: $(VENV)/.installed
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/sevamitra bench ingest
+
+conformance: $(VENV)/.installed
+	$(BIN)/python ../shared/conformance/check_spine.py "$(CURDIR)/$(BIN)/sevamitra"
+
+# Re-pin every dependency (needs network to the package index).
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,312 @@
+"""The inbox, conversations, outbox and statuses on SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Per-citizen ordering: on PostgreSQL a worker takes a transaction-scoped advisory lock on the
+citizen (skipping citizens another worker holds) and reads their pending messages in arrival
+order; on SQLite every transaction begins IMMEDIATE, which serialises writers outright.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from sevamitra.adapters.sql.engine import is_sqlite
+from sevamitra.adapters.sql.tables import conversations, inbox, outbox
+from sevamitra.core.delivery import advances
+from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
+from sevamitra.core.ports import InboxRecord, NewInboxItem, OutboxRecord
+
+PROCESSED_KINDS = ("message", "status")  # the rest is stored for the record and not processed
+
+
+def _lock_key(address: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory locks."""
+    return int.from_bytes(hashlib.sha256(address.encode()).digest()[:8], "big", signed=True)
+
+
+def _record(row: Any) -> InboxRecord:
+    return InboxRecord(
+        id=row.id, key=row.key, kind=row.kind, address=row.address, fragment=row.fragment, attempts=row.attempts
+    )
+
+
+class SqlInbox:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._insert = sqlite_insert if is_sqlite(engine) else pg_insert
+
+    async def add(self, items: Sequence[NewInboxItem], received_at: datetime) -> int:
+        if not items:
+            return 0
+        rows = [
+            {
+                "key": item.key,
+                "kind": item.kind,
+                "address": item.address,
+                "fragment": item.fragment,
+                "received_at": received_at,
+                "state": "pending" if item.kind in PROCESSED_KINDS and item.address else "ignored",
+                "attempts": 0,
+            }
+            for item in items
+        ]
+        statement = self._insert(inbox).on_conflict_do_nothing(index_elements=["key"])
+        async with self.engine.begin() as connection:
+            result = await connection.execute(statement, rows)
+        return max(result.rowcount, 0)
+
+
+@dataclass
+class SqlCitizenTurn:
+    connection: AsyncConnection
+    address: str
+    pending: list[InboxRecord]
+    state: dict[str, Any] | None
+    _now: datetime
+    _done: list[tuple[int, str | None]] = field(default_factory=list)
+    _outbox: list[dict[str, Any]] = field(default_factory=list)
+    _save: tuple[dict[str, Any], Recipient] | None = None
+
+    def done(self, record: InboxRecord, *, error: str | None = None) -> None:
+        self._done.append((record.id, error))
+
+    def save_state(self, state: dict[str, Any], recipient: Recipient, now: datetime) -> None:
+        self.state = state
+        self._save = (state, recipient)
+
+    def enqueue(self, recipient: Recipient, payload: dict[str, Any], now: datetime, *, cause: int | None) -> None:
+        self._outbox.append(
+            {
+                "address": self.address,
+                "wa_id": recipient.wa_id,
+                "user_id": recipient.user_id,
+                "payload": payload,
+                "cause": cause,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+
+    async def flush(self, existed: bool) -> None:
+        c = self.connection
+        if self._save is not None:
+            state, recipient = self._save
+            values = {"state": state, "wa_id": recipient.wa_id, "user_id": recipient.user_id, "updated_at": self._now}
+            if existed:
+                await c.execute(update(conversations).where(conversations.c.address == self.address).values(values))
+            else:
+                await c.execute(insert(conversations).values(address=self.address, created_at=self._now, **values))
+        if self._outbox:
+            await c.execute(insert(outbox), self._outbox)
+        for record_id, error in self._done:
+            await c.execute(
+                update(inbox)
+                .where(inbox.c.id == record_id)
+                .values(state="failed" if error else "done", processed_at=self._now, error=error)
+            )
+
+
+class SqlConversations:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sqlite = is_sqlite(engine)
+
+    async def addresses_waiting(self, limit: int) -> list[str]:
+        query = (
+            select(inbox.c.address)
+            .where(inbox.c.state == "pending", inbox.c.kind == "message")
+            .group_by(inbox.c.address)
+            .order_by(func.min(inbox.c.id))
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            return [row.address for row in await connection.execute(query)]
+
+    @asynccontextmanager
+    async def turn(self, address: str, now: datetime) -> AsyncIterator[SqlCitizenTurn | None]:
+        async with self.engine.begin() as connection:
+            if not self.sqlite:
+                locked = await connection.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(address)}
+                )
+                if not locked:
+                    yield None
+                    return
+            rows = await connection.execute(
+                select(inbox)
+                .where(inbox.c.address == address, inbox.c.state == "pending", inbox.c.kind == "message")
+                .order_by(inbox.c.id)
+            )
+            state = await connection.scalar(select(conversations.c.state).where(conversations.c.address == address))
+            turn = SqlCitizenTurn(
+                connection=connection, address=address, pending=[_record(r) for r in rows], state=state, _now=now
+            )
+            yield turn
+            await turn.flush(existed=state is not None)
+
+
+def _error_values(error: ChannelError | None) -> dict[str, Any]:
+    if error is None:
+        return {}
+    return {"error_code": error.code, "error": f"{error.title}: {error.message or ''}".strip(": ")[:2000]}
+
+
+class SqlOutbox:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sqlite = is_sqlite(engine)
+
+    async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[OutboxRecord]:
+        earlier = outbox.alias("earlier")
+        due = or_(
+            and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
+            and_(outbox.c.state == "sending", outbox.c.lease_until < now),
+        )
+        blocked = exists().where(
+            earlier.c.address == outbox.c.address,
+            earlier.c.id < outbox.c.id,
+            earlier.c.state.in_(("pending", "sending")),
+        )
+        query = select(outbox).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
+        if not self.sqlite:
+            query = query.with_for_update(skip_locked=True, of=outbox)
+        async with self.engine.begin() as connection:
+            rows = list(await connection.execute(query))
+            if rows:
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([r.id for r in rows]))
+                    .values(state="sending", lease_until=now + timedelta(seconds=lease_seconds))
+                )
+        return [
+            OutboxRecord(
+                id=r.id,
+                address=r.address,
+                recipient=Recipient(wa_id=r.wa_id, user_id=r.user_id),
+                payload=r.payload,
+                attempts=r.attempts,
+            )
+            for r in rows
+        ]
+
+    async def _set(self, record: OutboxRecord, **values: Any) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(update(outbox).where(outbox.c.id == record.id).values(**values))
+
+    async def sent(self, record: OutboxRecord, message_id: str | None, now: datetime) -> None:
+        await self._set(
+            record, state="sent", message_id=message_id, sent_at=now, attempts=record.attempts + 1, lease_until=None
+        )
+
+    async def retry(self, record: OutboxRecord, error: ChannelError | None, at: datetime) -> None:
+        await self._set(
+            record,
+            state="pending",
+            attempts=record.attempts + 1,
+            next_attempt_at=at,
+            lease_until=None,
+            **_error_values(error),
+        )
+
+    async def give_up(
+        self,
+        record: OutboxRecord,
+        outcome: str,
+        error: ChannelError | None,
+        now: datetime,
+        follow_up: dict[str, Any] | None = None,
+    ) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id == record.id)
+                .values(state=outcome, attempts=record.attempts + 1, lease_until=None, **_error_values(error))
+            )
+            if follow_up is not None:
+                await connection.execute(
+                    insert(outbox).values(
+                        address=record.address,
+                        wa_id=record.recipient.wa_id,
+                        user_id=record.recipient.user_id,
+                        payload=follow_up,
+                        state="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+
+
+class SqlStatuses:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sqlite = is_sqlite(engine)
+
+    async def pending(self, limit: int, now: datetime) -> list[InboxRecord]:
+        query = (
+            select(inbox)
+            .where(
+                inbox.c.state == "pending",
+                inbox.c.kind == "status",
+                or_(inbox.c.not_before.is_(None), inbox.c.not_before <= now),
+            )
+            .order_by(inbox.c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as connection:
+            return [_record(r) for r in await connection.execute(query)]
+
+    async def apply(self, record: InboxRecord, status: DeliveryStatus | None, now: datetime) -> bool:
+        async with self.engine.begin() as connection:
+            claimed = await connection.execute(
+                update(inbox).where(inbox.c.id == record.id, inbox.c.state == "pending").values(state="working")
+            )
+            if claimed.rowcount != 1:
+                return True  # another worker has it
+            if status is None:
+                await connection.execute(
+                    update(inbox).where(inbox.c.id == record.id).values(state="failed", processed_at=now)
+                )
+                return True
+            current = await connection.execute(
+                select(outbox.c.id, outbox.c.delivery).where(outbox.c.message_id == status.message_id)
+            )
+            row = current.first()
+            if row is None:
+                await connection.rollback()
+                return False
+            if advances(row.delivery, status.state):
+                error = status.errors[0] if status.errors else None
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row.id)
+                    .values(delivery=status.state, delivery_at=status.at, **_error_values(error))
+                )
+            await connection.execute(
+                update(inbox).where(inbox.c.id == record.id).values(state="done", processed_at=now)
+            )
+            return True
+
+    async def postpone(self, record: InboxRecord, until: datetime, *, give_up: bool) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(inbox)
+                .where(inbox.c.id == record.id)
+                .values(
+                    attempts=record.attempts + 1,
+                    not_before=until,
+                    state="ignored" if give_up else "pending",
+                    error="no outbound message with this id" if give_up else None,
+                )
+            )

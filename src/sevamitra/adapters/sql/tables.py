@@ -1,0 +1,79 @@
+"""The relational schema (SQLAlchemy Core). Rows here are storage, not domain types."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger ids that are still SQLite's INTEGER PRIMARY KEY (the rowid) there.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Stamp = DateTime(timezone=True)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),  # arrival order
+    Column("key", String(255), nullable=False, unique=True),  # idempotency: Meta redelivers
+    Column("kind", String(16), nullable=False),
+    Column("address", String(64)),  # the citizen, for per-citizen ordering
+    Column("fragment", JSON, nullable=False),  # the raw wire data, enough to parse it again
+    Column("received_at", Stamp, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | done | failed | ignored
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", Stamp),
+    Column("processed_at", Stamp),
+    Column("error", Text),
+    Index("ix_inbox_waiting", "state", "kind", "address", "id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("address", String(64), primary_key=True),
+    Column("wa_id", String(32)),
+    Column("user_id", String(64)),
+    Column("state", JSON, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),  # per-citizen send order
+    Column("address", String(64), nullable=False),
+    Column("wa_id", String(32)),
+    Column("user_id", String(64)),
+    Column("payload", JSON, nullable=False),  # core.messages.outbound_to_dict
+    Column("cause", BigInteger),  # the inbox row that led to it
+    Column("state", String(16), nullable=False),  # pending | sending | sent | failed | undeliverable | ...
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Stamp, nullable=False),
+    Column("lease_until", Stamp),
+    Column("created_at", Stamp, nullable=False),
+    Column("sent_at", Stamp),
+    Column("message_id", String(128), unique=True),  # the channel's id, for status webhooks
+    Column("delivery", String(16)),  # sent | delivered | read | failed, from status webhooks
+    Column("delivery_at", Stamp),
+    Column("error_code", Integer),
+    Column("error", Text),
+    Index("ix_outbox_due", "state", "address", "id"),
+)

@@ -1,0 +1,167 @@
+"""The composition root: the one place that picks implementations and wires them together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+
+from sevamitra.actions.converse import converse
+from sevamitra.actions.receive import receive
+from sevamitra.actions.send import Sender
+from sevamitra.actions.statuses import apply_statuses
+from sevamitra.adapters.catalogue_files import DEFAULT_CATALOGUE_DIR, load_catalogue, load_texts
+from sevamitra.adapters.sql.engine import create_engine
+from sevamitra.adapters.sql.migrate import upgrade
+from sevamitra.adapters.sql.stores import SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
+from sevamitra.adapters.whatsapp.graph import GraphMessenger
+from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signature
+from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
+from sevamitra.core.conversation import Context
+from sevamitra.core.ports import Clock, Messenger, NewInboxItem
+from sevamitra.core.ratelimit import TokenBucket
+from sevamitra.emulator import EmulatorConfig, create_emulator
+from sevamitra.settings import Settings
+
+__all__ = ["Platform", "SignatureCheck", "SystemClock", "build", "build_context", "build_emulator", "migrate"]
+
+log = logging.getLogger("sevamitra")
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Platform:
+    """Everything a process needs, built from settings; closed with `aclose`."""
+
+    settings: Settings
+    clock: Clock
+    context: Context
+    inbox: SqlInbox
+    conversations: SqlConversations
+    outbox: SqlOutbox
+    statuses: SqlStatuses
+    messenger: Messenger
+    sender: Sender
+    http: httpx.AsyncClient
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _engine_close: Callable[[], Awaitable[None]] | None = None
+
+    def check_signature(self, raw_body: bytes, header: str | None) -> SignatureCheck:
+        return verify_signature(raw_body, header, self.settings.whatsapp_app_secret.get_secret_value())
+
+    async def receive(self, raw_body: bytes) -> int:
+        """Store a verified webhook delivery; wakes the in-process worker."""
+        items = [
+            NewInboxItem(key=i.key, kind=i.kind, address=i.address, fragment=i.fragment) for i in split_update(raw_body)
+        ]
+        new = await receive(self.inbox, items, self.clock)
+        if new:
+            self.wake.set()
+        return new
+
+    async def work_once(self) -> int:
+        """One round of the turn worker, the status applier and the sender."""
+        limit = self.settings.worker_batch
+        done = await converse(self.conversations, parse_item, self.context, self.clock, limit=limit)
+        done += await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
+        done += await self.sender.drain(limit=limit * 4)
+        return done
+
+    async def run_worker(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; idle waits grow to half a second, or end when woken."""
+        idle = 0.01
+        while not stop.is_set():
+            try:
+                done = await self.work_once()
+            except Exception:  # a failing round must not kill the worker; it is logged and retried
+                log.exception("worker round failed")
+                done = 0
+            if done:
+                idle = 0.01
+                continue
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=idle)
+            except TimeoutError:
+                idle = min(idle * 2, 0.5)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        if self._engine_close is not None:
+            await self._engine_close()
+
+
+def build_context(settings: Settings) -> Context:
+    """The conversation's read-only world: the catalogue and the texts."""
+    catalogue_dir = Path(settings.catalogue_dir) if settings.catalogue_dir else DEFAULT_CATALOGUE_DIR
+    return Context(
+        catalogue=load_catalogue(catalogue_dir),
+        texts=load_texts(catalogue_dir),
+        idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
+    )
+
+
+def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Platform:
+    context = build_context(settings)
+    engine = create_engine(settings.database_url)
+    clock = clock or SystemClock()
+    http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    messenger = GraphMessenger(
+        http,
+        base_url=settings.graph_api_url.rstrip("/"),
+        version=settings.graph_api_version,
+        phone_number_id=settings.whatsapp_phone_number_id,
+        access_token=settings.whatsapp_access_token.get_secret_value(),
+    )
+    outbox = SqlOutbox(engine)
+    rate = settings.send_rate_per_second
+    sender = Sender(
+        outbox=outbox,
+        messenger=messenger,
+        clock=clock,
+        bucket=TokenBucket(rate=rate, capacity=rate),
+        jitter=random.random,
+        max_attempts=settings.send_max_attempts,
+    )
+    return Platform(
+        settings=settings,
+        clock=clock,
+        context=context,
+        inbox=SqlInbox(engine),
+        conversations=SqlConversations(engine),
+        outbox=outbox,
+        statuses=SqlStatuses(engine),
+        messenger=messenger,
+        sender=sender,
+        http=http,
+        _engine_close=engine.dispose,
+    )
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the database schema up to date."""
+    upgrade(settings.database_url)
+
+
+def build_emulator(settings: Settings, *, webhook_url: str) -> Starlette:
+    """The local WhatsApp Cloud API, speaking for the same number, secret and token as the platform."""
+    return create_emulator(
+        EmulatorConfig(
+            webhook_url=webhook_url,
+            app_secret=settings.whatsapp_app_secret.get_secret_value(),
+            access_token=settings.whatsapp_access_token.get_secret_value(),
+            phone_number_id=settings.whatsapp_phone_number_id,
+            display_phone_number=settings.whatsapp_display_phone_number,
+        )
+    )

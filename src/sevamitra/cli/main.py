@@ -1,0 +1,76 @@
+"""`sevamitra`: serve | worker | migrate | emulator | chat | bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from sevamitra.settings import InsecureSettings, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except (InsecureSettings, ValidationError) as error:
+        print(f"sevamitra: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="sevamitra", description="Citizen services over WhatsApp.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="the web app, with the worker and sender in-process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="only accept webhooks; run `worker` elsewhere")
+
+    commands.add_parser("worker", help="the turn worker and outbound sender only")
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+
+    emulator = commands.add_parser("emulator", help="a local WhatsApp Cloud API, standalone")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8001)
+    emulator.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhooks/whatsapp")
+
+    chat = commands.add_parser("chat", help="a conversation in this terminal, through the same engine")
+    chat.add_argument("--wa-id", default="919000000000")
+
+    bench = commands.add_parser("bench", help="benchmarks that print measured figures")
+    bench.add_argument("what", choices=["ingest"])
+    bench.add_argument("--seconds", type=float, default=10.0)
+    bench.add_argument("--concurrency", type=int, default=32)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    if args.command == "migrate":
+        from sevamitra.bootstrap import migrate
+
+        migrate(_settings())
+        print("database is up to date")
+    elif args.command == "serve":
+        from sevamitra.cli.serve import serve as run_serve
+
+        run_serve(_settings(), args.host, args.port, worker=not args.no_worker)
+    elif args.command == "worker":
+        from sevamitra.cli.serve import worker
+
+        asyncio.run(worker(_settings()))
+    elif args.command == "emulator":
+        from sevamitra.cli.serve import emulator_only
+
+        emulator_only(_settings(), args.host, args.port, args.webhook_url)
+    elif args.command == "chat":
+        from sevamitra.cli.chat import chat as run_chat
+
+        run_chat(_settings(), args.wa_id)
+    elif args.command == "bench":
+        from sevamitra.cli.bench import ingest
+
+        ingest(seconds=args.seconds, concurrency=args.concurrency)

@@ -1,0 +1,128 @@
+"""What the outside world must provide: the core and the actions depend on these, never on adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+class Messenger(Protocol):
+    """The channel's sending side (the WhatsApp Graph API in production, the emulator in development)."""
+
+    async def send(self, recipient: Recipient, message: Outbound) -> SendResult:
+        """Send one message; never raises for channel errors, which come back in the result."""
+        ...
+
+    async def upload_media(self, data: bytes, mime_type: str, filename: str) -> str:
+        """Upload a file and return its media id."""
+        ...
+
+    async def download_media(self, media_id: str) -> tuple[bytes, str]:
+        """Fetch an inbound media file: its bytes and MIME type."""
+        ...
+
+
+# ---------------------------------------------------------------- storage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewInboxItem:
+    """One message, status or notice of a webhook delivery, keyed for idempotency."""
+
+    key: str
+    kind: str  # "message" | "status" | "errors" | "other" | "unreadable"
+    address: str | None
+    fragment: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxRecord:
+    id: int
+    key: str
+    kind: str
+    address: str | None
+    fragment: dict[str, Any]
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRecord:
+    id: int
+    address: str
+    recipient: Recipient
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Inbox(Protocol):
+    async def add(self, items: Sequence[NewInboxItem], received_at: datetime) -> int:
+        """Store items durably, ignoring keys already stored; returns how many were new."""
+        ...
+
+
+class CitizenTurn(Protocol):
+    """One citizen's pending messages and conversation, locked for one transaction."""
+
+    @property
+    def pending(self) -> Sequence[InboxRecord]:
+        """The citizen's unprocessed messages, in arrival order."""
+        ...
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The stored conversation state; None for a new citizen."""
+        ...
+
+    def done(self, record: InboxRecord, *, error: str | None = None) -> None: ...
+    def save_state(self, state: dict[str, Any], recipient: Recipient, now: datetime) -> None: ...
+    def enqueue(self, recipient: Recipient, payload: dict[str, Any], now: datetime, *, cause: int | None) -> None: ...
+
+
+class Conversations(Protocol):
+    async def addresses_waiting(self, limit: int) -> list[str]:
+        """Citizens with pending messages, oldest first."""
+        ...
+
+    def turn(self, address: str, now: datetime) -> AbstractAsyncContextManager[CitizenTurn | None]:
+        """Lock one citizen (None if another worker holds them) and commit on exit."""
+        ...
+
+
+class Outbox(Protocol):
+    async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[OutboxRecord]:
+        """The head message of each citizen's queue that is due, leased to this sender."""
+        ...
+
+    async def sent(self, record: OutboxRecord, message_id: str | None, now: datetime) -> None: ...
+    async def retry(self, record: OutboxRecord, error: ChannelError | None, at: datetime) -> None: ...
+    async def give_up(
+        self,
+        record: OutboxRecord,
+        outcome: str,
+        error: ChannelError | None,
+        now: datetime,
+        follow_up: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a final failure (`outcome`), optionally enqueueing a follow-up message in its place."""
+        ...
+
+
+class Statuses(Protocol):
+    async def pending(self, limit: int, now: datetime) -> list[InboxRecord]: ...
+
+    async def apply(self, record: InboxRecord, status: DeliveryStatus | None, now: datetime) -> bool:
+        """Apply a delivery status to its outbound message; False when that message is not known yet."""
+        ...
+
+    async def postpone(self, record: InboxRecord, until: datetime, *, give_up: bool) -> None: ...

@@ -1,0 +1,66 @@
+"""Typed settings from `SEVAMITRA_*` environment variables (and an optional `.env`).
+
+The names are a public interface: keep them stable. Development runs on embedded defaults;
+`ENV=prod` refuses to start with a missing or development secret.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets: known to everyone, so refused in production.
+DEV_APP_SECRET = "dev-app-secret"  # noqa: S105
+DEV_VERIFY_TOKEN = "dev-verify-token"  # noqa: S105
+DEV_ACCESS_TOKEN = "dev-access-token"  # noqa: S105
+
+
+class InsecureSettings(ValueError):
+    """Settings that must not run in production."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEVAMITRA_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "prod"] = "dev"
+    database_url: str = "sqlite+aiosqlite:///./var/sevamitra.db"
+    whatsapp_app_secret: SecretStr = SecretStr(DEV_APP_SECRET)
+    whatsapp_verify_token: SecretStr = SecretStr(DEV_VERIFY_TOKEN)
+    whatsapp_access_token: SecretStr = SecretStr(DEV_ACCESS_TOKEN)
+    whatsapp_phone_number_id: str = "106540352242922"
+    whatsapp_display_phone_number: str = "919552300009"
+    graph_api_url: str = "https://graph.facebook.com"
+    graph_api_version: str = "v23.0"
+    public_url: str = "http://127.0.0.1:8000"
+    catalogue_dir: Path | None = None
+    send_rate_per_second: float = Field(default=80.0, gt=0, le=1000)
+    send_max_attempts: int = Field(default=8, ge=1)
+    worker_batch: int = Field(default=50, ge=1)
+    idle_timeout_minutes: int = Field(default=30, ge=1)
+    emulator_enabled: bool | None = None  # None: on in dev, off in prod
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.env != "prod":
+            return self
+        problems = [
+            f"SEVAMITRA_{name.upper()} is {'missing' if not value else 'a development default'}"
+            for name, value, dev in (
+                ("whatsapp_app_secret", self.whatsapp_app_secret.get_secret_value(), DEV_APP_SECRET),
+                ("whatsapp_verify_token", self.whatsapp_verify_token.get_secret_value(), DEV_VERIFY_TOKEN),
+                ("whatsapp_access_token", self.whatsapp_access_token.get_secret_value(), DEV_ACCESS_TOKEN),
+            )
+            if not value or value == dev
+        ]
+        if self.emulator_enabled:
+            problems.append("SEVAMITRA_EMULATOR_ENABLED must be off in production")
+        if problems:
+            raise InsecureSettings("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def emulator_mounted(self) -> bool:
+        return self.env == "dev" if self.emulator_enabled is None else self.emulator_enabled

@@ -1,0 +1,73 @@
+"""The ASGI app: the WhatsApp webhook, health, a landing page, and the emulator in development."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from sevamitra.bootstrap import Platform, SignatureCheck
+from sevamitra.web.landing import landing_page
+
+MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # Meta's updates are a few KiB; anything this big is not Meta
+
+
+def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlette | None = None) -> Starlette:
+    settings = platform.settings
+    verify_token = settings.whatsapp_verify_token.get_secret_value()
+
+    async def handshake(request: Request) -> Response:
+        params = request.query_params
+        token = params.get("hub.verify_token", "")
+        if params.get("hub.mode") == "subscribe" and hmac.compare_digest(token.encode(), verify_token.encode()):
+            return PlainTextResponse(params.get("hub.challenge", ""))
+        return PlainTextResponse("verification failed", status_code=403)
+
+    async def webhook(request: Request) -> Response:
+        raw = await request.body()
+        if len(raw) > MAX_WEBHOOK_BYTES:
+            return PlainTextResponse("too large", status_code=413)
+        check = platform.check_signature(raw, request.headers.get("x-hub-signature-256"))
+        if check is SignatureCheck.MISSING:
+            return PlainTextResponse("missing X-Hub-Signature-256", status_code=401)
+        if check is not SignatureCheck.VALID:
+            return PlainTextResponse("bad signature", status_code=403)
+        await platform.receive(raw)  # durable before we answer
+        return PlainTextResponse("OK")
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def landing(_: Request) -> Response:
+        return HTMLResponse(landing_page(settings.public_url, emulator is not None))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(platform.run_worker(stop)) if run_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            platform.wake.set()
+            if worker is not None:
+                await worker
+            if emulator is not None:
+                await emulator.state.emulator.aclose()
+            await platform.aclose()
+
+    routes: list[BaseRoute] = [
+        Route("/", landing),
+        Route("/health", health),
+        Route("/webhooks/whatsapp", handshake, methods=["GET"]),
+        Route("/webhooks/whatsapp", webhook, methods=["POST"]),
+    ]
+    if emulator is not None:
+        routes.append(Mount("/emulator", app=emulator))
+    return Starlette(routes=routes, lifespan=lifespan)
