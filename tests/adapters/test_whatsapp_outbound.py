@@ -55,9 +55,7 @@ def buttons_out(**changes: Any) -> ButtonsOut:
 
 
 def list_out(**changes: Any) -> ListOut:
-    return ListOut(
-        **{"body": "Pick", "button": "Services", "sections": (ListSection(rows=rows(3)),), **changes}
-    )
+    return ListOut(**{"body": "Pick", "button": "Services", "sections": (ListSection(rows=rows(3)),), **changes})
 
 
 def cta_out(**changes: Any) -> CtaUrlOut:
@@ -185,9 +183,7 @@ def test_an_empty_section_is_rejected() -> None:
 
 def test_ten_sections_are_accepted_and_eleven_rejected() -> None:
     def sections(count: int) -> tuple[ListSection, ...]:
-        return tuple(
-            ListSection(title=f"S{i}", rows=(ListRow(id=f"r{i}", title="Row"),)) for i in range(count)
-        )
+        return tuple(ListSection(title=f"S{i}", rows=(ListRow(id=f"r{i}", title="Row"),)) for i in range(count))
 
     assert len(body(list_out(sections=sections(10)))["interactive"]["action"]["sections"]) == 10
     with pytest.raises(OutboundLimitError, match="11 sections"):
@@ -313,9 +309,7 @@ def test_a_list_maps_sections_rows_and_descriptions() -> None:
         header="Revenue",
         footer="Pick one",
         sections=(
-            ListSection(
-                title="Certificates", rows=(ListRow(id="income", title="Income", description="7 days"),)
-            ),
+            ListSection(title="Certificates", rows=(ListRow(id="income", title="Income", description="7 days"),)),
             ListSection(title="Land", rows=(ListRow(id="pattadar", title="Pattadar passbook"),)),
         ),
     )
@@ -371,9 +365,7 @@ def test_an_image_by_id_or_link() -> None:
 
 
 def test_a_template_maps_name_language_and_body_parameters() -> None:
-    message = TemplateOut(
-        name="application_update", language="te", body_parameters=("Ravi", "AP-2025-000123")
-    )
+    message = TemplateOut(name="application_update", language="te", body_parameters=("Ravi", "AP-2025-000123"))
     assert body(message) == {
         **ENVELOPE,
         "type": "template",
@@ -432,8 +424,7 @@ REPRESENTATIVE: dict[str, tuple[Recipient, Outbound]] = {
             header="H",
             footer="F",
             sections=tuple(
-                ListSection(title=f"S{i}", rows=(ListRow(id=f"r{i}", title="Row", description="D"),))
-                for i in range(10)
+                ListSection(title=f"S{i}", rows=(ListRow(id=f"r{i}", title="Row", description="D"),)) for i in range(10)
             ),
         ),
     ),
@@ -487,9 +478,7 @@ def list_outs(draw: st.DrawFn) -> ListOut:
     bounds = [0, *sorted(cuts), len(all_rows)]
     titled = len(bounds) > 2
     sections = tuple(
-        ListSection(
-            rows=tuple(all_rows[start:end]), title=draw(nonblank(24) if titled else st.none() | nonblank(24))
-        )
+        ListSection(rows=tuple(all_rows[start:end]), title=draw(nonblank(24) if titled else st.none() | nonblank(24)))
         for start, end in itertools.pairwise(bounds)
     )
     return ListOut(
@@ -562,9 +551,7 @@ def test_metas_own_examples_validate_except_the_known_invalid_ones() -> None:
     ],
     ids=["unknown property", "wrong type", "no addressee", "unknown message type", "type without content"],
 )
-def test_the_validator_rejects_broken_bodies(
-    change: Callable[[dict[str, Any]], object], expected: str
-) -> None:
+def test_the_validator_rejects_broken_bodies(change: Callable[[dict[str, Any]], object], expected: str) -> None:
     broken = body(TextOut(body="Hi"))
     change(broken)
     assert any(expected in error for error in schema_errors(broken))
@@ -589,9 +576,5 @@ def test_the_validator_rejects_a_cta_url_without_its_url() -> None:
 
 
 def test_metas_schema_still_lacks_cta_url_so_the_validator_adds_it() -> None:
-    interactive_types = load_spec()["components"]["schemas"]["InteractiveObject"]["properties"]["type"][
-        "enum"
-    ]
-    assert "cta_url" not in interactive_types, (
-        "Meta now describes cta_url: drop the patch in whatsapp_schema.py"
-    )
+    interactive_types = load_spec()["components"]["schemas"]["InteractiveObject"]["properties"]["type"]["enum"]
+    assert "cta_url" not in interactive_types, "Meta now describes cta_url: drop the patch in whatsapp_schema.py"

@@ -667,7 +667,7 @@ def test_lone_surrogate_escapes_do_not_break_keys_or_fragments() -> None:
 
 def mostly(valid: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """Draw from `valid` three times in four, so that generated updates reach deep into the parser."""
-    return st.one_of(valid, valid, valid, other)
+    return st.sampled_from([valid, valid, valid, other]).flatmap(lambda chosen: chosen)
 
 
 def record(required: dict[str, Any], optional: dict[str, Any] | None = None) -> st.SearchStrategy[Any]:
@@ -749,16 +749,21 @@ statuses = mostly(
     ),
     json_values,
 )
-values = record(
-    {"metadata": st.just(METADATA)},
-    {
-        "contacts": st.lists(mostly(record({}, {"wa_id": addresses, "user_id": addresses}), json_values)),
-        "messages": mostly(st.lists(messages(), max_size=3), json_values),
-        "statuses": mostly(st.lists(statuses, max_size=3), json_values),
-        "errors": mostly(errors, json_values),
-    },
-)
-changes = record({"field": mostly(st.just("messages"), words), "value": mostly(values, json_values)})
+VALUE_PARTS: dict[str, st.SearchStrategy[Any]] = {
+    "contacts": st.lists(mostly(record({}, {"wa_id": addresses, "user_id": addresses}), json_values)),
+    "messages": mostly(st.lists(messages(), min_size=1, max_size=3), json_values),
+    "statuses": mostly(st.lists(statuses, min_size=1, max_size=3), json_values),
+    "errors": mostly(errors, json_values),
+}
+
+
+@st.composite
+def values(draw: st.DrawFn) -> Any:
+    parts = draw(st.lists(st.sampled_from(list(VALUE_PARTS)), min_size=1, unique=True))
+    return {"metadata": METADATA} | {part: draw(VALUE_PARTS[part]) for part in parts}
+
+
+changes = record({"field": mostly(st.just("messages"), words), "value": mostly(values(), json_values)})
 updates = record(
     {"entry": st.lists(record({"changes": st.lists(changes, max_size=3)}), max_size=3)},
     {"object": st.just("whatsapp_business_account")},

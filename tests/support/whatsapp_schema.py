@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "reference" / "whatsapp-business-api-v23.0.yaml"
 MESSAGES_PATH = "/{Version}/{Phone-Number-ID}/messages"
@@ -42,7 +43,8 @@ _CTA_URL_ACTION: dict[str, Any] = {
         },
     },
 }
-_MERGEABLE = {"type", "description", "properties", "required", "additionalProperties"}
+# What an `allOf` member may hold: validation keywords we merge, and annotations that validate nothing.
+_MERGEABLE = {"type", "properties", "required", "additionalProperties", "description", "example", "discriminator"}
 
 
 @functools.cache
@@ -63,7 +65,8 @@ def request_examples() -> dict[str, dict[str, Any]]:
 
 
 def schema_errors(body: Mapping[str, Any]) -> list[str]:
-    """Why `body` is not a valid message (empty when it is), as `path: message` lines."""
+    """Why `body` is not a valid message (empty when it is): `path: message` lines, the most
+    relevant error of each failed `oneOf` rather than the whole alternative."""
     message = dict(body)
     if "recipient" in message and "to" not in message:
         message["to"] = message.pop("recipient")
@@ -71,11 +74,8 @@ def schema_errors(body: Mapping[str, Any]) -> list[str]:
     kind = message.get("type")
     if kind not in mapping:
         return [f"type: {kind!r} is not one of {sorted(mapping)}"]
-    validator = _validator(mapping[kind])
-    return [
-        f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
-        for error in sorted(validator.iter_errors(message), key=lambda e: list(map(str, e.absolute_path)))
-    ]
+    errors = [best_match([error]) for error in _validator(mapping[kind]).iter_errors(message)]
+    return sorted(f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}" for error in errors)
 
 
 def assert_valid_message(body: Mapping[str, Any]) -> None:

@@ -41,21 +41,25 @@ def clip(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with an ellipsis when cut, never inside a syllable."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
-    kept = len(cut)
-    while cut and (unicodedata.category(cut[-1]).startswith("M") or cut[-1] in _JOINERS):
-        cut = cut[:-1]  # a vowel sign or virama cut from the rest of its syllable
-    if len(cut) < kept and cut and _takes_marks(cut[-1]):
-        cut = cut[:-1]  # and the letter those marks belonged to
-    return cut.rstrip() + "…"
+    cut = limit - 1
+    while cut > 0 and not _syllable_boundary(text, cut):
+        cut -= 1
+    return text[:cut].rstrip() + "…"
 
 
-_JOINERS = {"\u200c", "\u200d"}
+def _syllable_boundary(text: str, i: int) -> bool:
+    """Whether a cut before `text[i]` keeps every syllable whole (no orphan vowel sign, virama, conjunct)."""
+    joiners = "\u200c\u200d"
+    here, before = text[i], text[i - 1]
+    return not (
+        unicodedata.category(here).startswith("M")
+        or here in joiners
+        or before in joiners
+        or unicodedata.combining(before) == _VIRAMA_CLASS
+    )
 
 
-def _takes_marks(char: str) -> bool:
-    """Whether `char` is an Indic letter (Devanagari through Malayalam blocks)."""
-    return "\u0900" <= char <= "\u0d7f"
+_VIRAMA_CLASS = 9  # Unicode canonical combining class of viramas: the next letter joins this one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

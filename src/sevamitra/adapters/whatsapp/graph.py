@@ -70,9 +70,7 @@ class GraphMessenger:
         )
         media_id = _json_object(response).get("id")
         if not isinstance(media_id, str) or not media_id:
-            raise GraphApiError(
-                response.status_code, ChannelError(code=0, title="upload answered no media id")
-            )
+            raise GraphApiError(response.status_code, ChannelError(code=0, title="upload answered no media id"))
         return media_id
 
     async def download_media(self, media_id: str) -> tuple[bytes, str]:

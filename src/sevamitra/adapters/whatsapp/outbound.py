@@ -195,8 +195,7 @@ def _template(message: TemplateOut) -> dict[str, Any]:
     }
     if message.body_parameters:
         parameters = [
-            {"type": "text", "text": _required("template body parameter", text)}
-            for text in message.body_parameters
+            {"type": "text", "text": _required("template body parameter", text)} for text in message.body_parameters
         ]
         template["components"] = [{"type": "body", "parameters": parameters}]
     return template

@@ -69,7 +69,7 @@ def _unix_seconds(value: object) -> datetime:
     raise ValueError("expected unix seconds")
 
 
-UnixTime = Annotated[datetime, PlainValidator(_unix_seconds)]
+_UnixTime = Annotated[datetime, PlainValidator(_unix_seconds)]
 
 
 class _Wire(BaseModel):
@@ -103,7 +103,7 @@ class _Message(_Wire):
     """The part common to every message type; the type-specific object is read separately."""
 
     id: str = Field(min_length=1)
-    timestamp: UnixTime
+    timestamp: _UnixTime
     type: str = "unknown"
     from_: str | None = Field(default=None, alias="from")
     from_user_id: str | None = None
@@ -114,7 +114,7 @@ class _Message(_Wire):
 class _Status(_Wire):
     id: str = Field(min_length=1)
     status: DeliveryState
-    timestamp: UnixTime
+    timestamp: _UnixTime
     recipient_id: str | None = None
     recipient_user_id: str | None = None
     errors: Any = None
