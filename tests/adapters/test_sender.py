@@ -20,6 +20,7 @@ from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.testing.clock import FixedClock
 
 Handler = Callable[[httpx.Request], httpx.Response]
+_ids = itertools.count()
 
 
 def ok(request: httpx.Request) -> httpx.Response:
@@ -29,7 +30,7 @@ def ok(request: httpx.Request) -> httpx.Response:
         json={
             "messaging_product": "whatsapp",
             "contacts": [{"input": to, "wa_id": to}],
-            "messages": [{"id": "wamid.OK"}],
+            "messages": [{"id": f"wamid.OK{next(_ids)}"}],
         },
     )
 
