@@ -83,14 +83,17 @@ class HttpConnection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def send(self, request: bytes) -> Response:
+        """Send one prepared request (see `build_request`) and read its whole response."""
         reused = self._writer is not None
         try:
             return await self._exchange(request)
         except _ClosedBeforeAnswer:
-            await self.close()
             if not reused:
                 raise HttpError("connection closed before any response") from None
+        try:
             return await self._exchange(request)
+        except _ClosedBeforeAnswer:
+            raise HttpError("connection closed before any response") from None
 
     async def close(self) -> None:
         writer, self._reader, self._writer = self._writer, None, None
@@ -105,11 +108,12 @@ class HttpConnection:
             self.connects += 1
         reader, writer = self._reader, self._writer
         try:
-            writer.write(request)
-            await writer.drain()
+            try:
+                writer.write(request)
+                await writer.drain()
+            except OSError as error:
+                raise _ClosedBeforeAnswer from error
             response, keep = await _read_response(reader)
-        except _ClosedBeforeAnswer:
-            raise
         except BaseException:
             await self.close()
             raise
@@ -138,7 +142,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[Response, bool]:
         version, status, reason, headers = _parse_head(head)
         if not (100 <= status < 200) or status == 101:
             break  # 1xx answers (100 Continue, 103 Early Hints) precede the real one
-    names = {name: value for name, value in headers}
+    names = dict(headers)
     connection = names.get("connection", "").lower()
     keep = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
     if status in (204, 304) or 100 <= status < 200:
@@ -177,7 +181,7 @@ async def _read_exactly(reader: asyncio.StreamReader, size: int) -> bytes:
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         line = await _read_line(reader)
         size_text = line.split(b";", 1)[0].strip()
@@ -221,7 +225,7 @@ async def baseline_app(
                 return
     if scope["type"] != "http":
         return
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -229,7 +233,7 @@ async def baseline_app(
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    b"".join(chunks)  # what a real app does with the body; the baseline only pays for it
+    _ = b"".join(chunks)  # what a real app does with the body; the baseline only pays for it
     headers = [(b"content-length", b"2"), (b"content-type", b"text/plain; charset=utf-8")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"OK"})
@@ -358,7 +362,7 @@ class Load:
         start = time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(*(self._drive(c, deadline, phase) for c in self.connections))
-        phase.seconds = time.perf_counter() - start
+        phase.seconds = max(time.perf_counter() - start, 1e-9)
         phase.client_cpu = (time.process_time() - client_before) / phase.seconds
         server_after = _process_cpu(self.server_pid)
         if server_before is not None and server_after is not None:
@@ -436,7 +440,8 @@ def _start(name: str, argv: list[str], env: dict[str, str], host: str, workdir: 
     port = _free_port(host)
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([*argv, "--host", host, "--port", str(port)], env=env, stdout=out, stderr=out)
+        command = [*argv, "--host", host, "--port", str(port)]
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=out)  # noqa: S603 (our own argv)
     target = Target(name=name, process=process, port=port, log=log)
     try:
         _wait_until_answering(target, host, path="/health" if name == "platform" else "/")
@@ -456,7 +461,7 @@ def _wait_until_answering(target: Target, host: str, path: str, timeout: float =
             connection.request("GET", path)
             if connection.getresponse().status == 200:
                 return
-        except OSError:
+        except (OSError, http.client.HTTPException):
             pass
         finally:
             connection.close()
@@ -571,6 +576,25 @@ def _platform_env(database_url: str, app_secret: str) -> dict[str, str]:
 _CLI = [sys.executable, "-c", "from sevamitra.cli.main import main; main()"]
 
 
+@dataclass
+class Figures:
+    """Everything one `bench ingest` run measured."""
+
+    platform: TargetResult
+    baseline: TargetResult
+    durability: Durability
+    database: str  # the kind of database, never its credentials
+    concurrency: int
+    warmup_seconds: float
+    seconds: float
+
+    @property
+    def ratio(self) -> float | None:
+        """Platform over baseline, in acknowledged deliveries per second of the timed windows."""
+        baseline = self.baseline.timed.per_second
+        return self.platform.timed.per_second / baseline if baseline else None
+
+
 def ingest(
     *,
     seconds: float = 10.0,
@@ -579,92 +603,98 @@ def ingest(
     json_path: str | Path | None = None,
     warmup: float = 1.0,
     host: str = "127.0.0.1",
-) -> None:
-    """Measure both targets, print the table, the ratio and the durability check.
+) -> Figures:
+    """Measure both targets; print the table, the ratio and the durability check.
 
-    Exits non-zero when a target fails or the platform acknowledged more than it stored.
+    Exits non-zero when a target fails, or when the platform acknowledged more than it stored.
     """
     if seconds <= 0 or warmup < 0 or concurrency < 1:
-        raise SystemExit("sevamitra bench: --seconds must be > 0 and --concurrency >= 1")
+        raise SystemExit("sevamitra bench: seconds must be > 0, warm-up >= 0 and concurrency >= 1")
     try:
-        figures = _run(seconds=seconds, concurrency=concurrency, database_url=database_url, warmup=warmup, host=host)
+        figures = measure_ingest(
+            seconds=seconds, concurrency=concurrency, database_url=database_url, warmup=warmup, host=host
+        )
     except BenchFailed as error:
         print(f"FAIL: {error}", file=sys.stderr)
         raise SystemExit(1) from error
-    print(_report(figures))
+    print(render(figures))
     if json_path is not None:
-        Path(json_path).write_text(json.dumps(_as_json(figures), indent=2) + "\n")
-    durability = figures["durability"]
-    assert isinstance(durability, Durability)
-    if durability.failed:
-        print(f"FAIL: the platform acknowledged {durability.acknowledged} deliveries but stored {durability.stored}")
+        Path(json_path).write_text(json.dumps(as_json(figures), indent=2) + "\n")
+    if figures.durability.failed:
+        print(
+            f"FAIL: the platform acknowledged {figures.durability.acknowledged} deliveries "
+            f"but its inbox holds {figures.durability.stored} of them"
+        )
         raise SystemExit(1)
+    return figures
 
 
-def _run(*, seconds: float, concurrency: int, database_url: str | None, warmup: float, host: str) -> dict[str, Any]:
+def measure_ingest(
+    *, seconds: float, concurrency: int, database_url: str | None, warmup: float, host: str = "127.0.0.1"
+) -> Figures:
+    """Run the platform, then the baseline, each in its own uvicorn subprocess; no printing."""
     app_secret = "bench-" + secrets.token_hex(16)
     deliveries = Deliveries(app_secret)
     with tempfile.TemporaryDirectory(prefix="sevamitra-bench-") as tmp:
         workdir = Path(tmp)
         url = database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
         env = _platform_env(url, app_secret)
-        migrated = subprocess.run([*_CLI, "migrate"], env=env, capture_output=True, check=False)
+        migrated = subprocess.run([*_CLI, "migrate"], env=env, capture_output=True, check=False)  # noqa: S603 (our own argv)
         if migrated.returncode != 0:
             raise BenchFailed(f"`sevamitra migrate` failed:\n{migrated.stderr.decode(errors='replace')[-2000:]}")
         sqlite_file = _sqlite_path(url)
-        before = _count_inbox(sqlite_file) if sqlite_file else None
+        before = _count_inbox(sqlite_file) if sqlite_file else 0
 
-        serve = [*_CLI, "serve", "--no-worker"]
-        with _running("platform", serve, env, host, workdir) as target:
+        with _running("platform", [*_CLI, "serve", "--no-worker"], env, host, workdir) as target:
             platform_result = _measure(
                 target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency
             )
         acknowledged = platform_result.warmup.acknowledged + platform_result.timed.acknowledged
-        if sqlite_file is not None and before is not None:
-            durability = Durability(acknowledged, _count_inbox(sqlite_file) - before, f"SQLite {sqlite_file}")
+        if sqlite_file is not None:
+            stored = _count_inbox(sqlite_file) - before
+            durability = Durability(acknowledged, stored, f"counted in {sqlite_file} after the server stopped")
         else:
-            durability = Durability(acknowledged, None, "not counted: only SQLite files are counted")
+            durability = Durability(acknowledged, None, "not counted: the bench counts rows of SQLite files only")
 
         baseline = [sys.executable, "-m", "sevamitra.cli.bench", "baseline"]
         with _running("baseline", baseline, dict(os.environ), host, workdir) as target:
             baseline_result = _measure(
                 target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency
             )
-    return {
-        "results": [platform_result, baseline_result],
-        "durability": durability,
-        "database": _database_kind(url, fresh=database_url is None),
-        "concurrency": concurrency,
-        "warmup_seconds": warmup,
-        "seconds": seconds,
-    }
+    return Figures(
+        platform=platform_result,
+        baseline=baseline_result,
+        durability=durability,
+        database=_database_kind(url, fresh=database_url is None),
+        concurrency=concurrency,
+        warmup_seconds=warmup,
+        seconds=seconds,
+    )
 
 
 def _database_kind(url: str, *, fresh: bool) -> str:
     scheme = url.partition("://")[0]
     if scheme.startswith("sqlite"):
-        return f"{scheme} ({'fresh file in a temp dir, ' if fresh else ''}WAL, synchronous=FULL)"
+        return f"{scheme} ({'a fresh file in a temp dir, ' if fresh else ''}WAL, synchronous=FULL)"
     return scheme
 
 
-def _machine() -> dict[str, Any]:
+def machine() -> dict[str, Any]:
+    """Where the figures were measured."""
+
     def installed(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
 
+    loop = "uvloop" if installed("uvloop") else "asyncio"
     return {
         "cpus": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "platform": platform.platform(),
-        "uvicorn": f"loop=auto ({'uvloop' if installed('uvloop') else 'asyncio'}), "
-        f"http=auto ({'httptools' if installed('httptools') else 'h11'}), 1 worker, log_level=warning, no access log",
-        "client": f"asyncio streams on {'uvloop' if installed('uvloop') else 'asyncio'}, one process",
+        "server": f"uvicorn, 1 worker, loop=auto ({loop}), http=auto "
+        f"({'httptools' if installed('httptools') else 'h11'}), log_level=warning, no access log",
+        "client": f"asyncio streams on {loop}, one process",
     }
-
-
-def _ratio(results: list[TargetResult]) -> float | None:
-    platform_rate, baseline_rate = (r.timed.per_second for r in results)
-    return platform_rate / baseline_rate if baseline_rate else None
 
 
 def _ms(value: float | None) -> str:
@@ -675,17 +705,18 @@ def _cpu(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def _report(figures: dict[str, Any]) -> str:
-    results: list[TargetResult] = figures["results"]
-    durability: Durability = figures["durability"]
-    machine = _machine()
+def render(figures: Figures) -> str:
+    """The table, the ratio, the durability check and the machine, as printed."""
+    results = (figures.platform, figures.baseline)
+    durability = figures.durability
+    where = machine()
     header = (
         f"{'target':<10}{'acknowledged':>13}{'seconds':>9}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'errors':>8}{'server CPU':>12}{'client CPU':>12}"
     )
     lines = [
-        f"sevamitra bench ingest: signed WhatsApp webhook deliveries, {figures['concurrency']} keep-alive "
-        f"connections, {figures['warmup_seconds']:g} s warm-up then {figures['seconds']:g} s timed per target",
+        f"sevamitra bench ingest: signed WhatsApp webhook deliveries over {figures.concurrency} keep-alive "
+        f"connections; per target {figures.warmup_seconds:g} s warm-up, then {figures.seconds:g} s timed",
         "",
         header,
         "-" * len(header),
@@ -697,7 +728,7 @@ def _report(figures: dict[str, Any]) -> str:
             f"{_ms(timed.percentile_ms(0.50)):>9}{_ms(timed.percentile_ms(0.99)):>9}{timed.errors:>8}"
             f"{_cpu(timed.server_cpu):>12}{_cpu(timed.client_cpu):>12}"
         )
-    ratio = _ratio(results)
+    ratio = figures.ratio
     lines += ["", f"ratio platform/baseline = {'n/a' if ratio is None else f'{ratio:.2f}'}", ""]
     for result in results:
         for label, phase in (("warm-up", result.warmup), ("timed", result.timed)):
@@ -707,22 +738,26 @@ def _report(figures: dict[str, Any]) -> str:
             if phase.ran_out:
                 lines.append(f"{result.name} {label}: ran out of pre-built deliveries after {phase.seconds:.2f} s")
         if result.timed.client_cpu >= 0.9:
-            lines.append(f"note: the load generator used a whole core on {result.name}; its figure is a lower bound")
-        if result.connects != len(results[0].timed.latencies) and result.connects > figures["concurrency"]:
-            lines.append(f"{result.name}: {result.connects} connections opened for {figures['concurrency']}")
-    stored = "not counted" if durability.stored is None else str(durability.stored)
-    verdict = "" if durability.stored is None else ("  FAIL" if durability.failed else "  OK")
+            lines.append(f"note: the load generator used a whole core against {result.name}: a lower bound")
+        if result.connects > figures.concurrency:
+            lines.append(f"{result.name}: {result.connects} connections opened for {figures.concurrency}")
+    if durability.stored is None:
+        verdict = f"stored not counted ({durability.note})"
+    else:
+        verdict = f"stored {durability.stored}: {'FAIL' if durability.failed else 'OK'} ({durability.note})"
     lines += [
-        f"durability: platform acknowledged {durability.acknowledged} (warm-up included), "
-        f"inbox rows stored {stored}{verdict}  [{durability.note}]",
-        f"database: {figures['database']}",
-        f"machine: {machine['cpus']} CPUs ({machine['cpus_usable']} usable), {machine['python']}, {machine['platform']}",
-        f"server: uvicorn {machine['uvicorn']}; client: {machine['client']}",
+        f"durability: platform acknowledged {durability.acknowledged} (warm-up included), {verdict}",
+        f"database: {figures.database}",
+        f"machine: {where['cpus']} CPUs ({where['cpus_usable']} usable), {where['python']}, {where['platform']}",
+        f"server: {where['server']}",
+        f"client: {where['client']}",
     ]
     return "\n".join(lines)
 
 
-def _as_json(figures: dict[str, Any]) -> dict[str, Any]:
+def as_json(figures: Figures) -> dict[str, Any]:
+    """The figures as JSON-ready data, for `--json`."""
+
     def phase(p: Phase) -> dict[str, Any]:
         return {
             "acknowledged": p.acknowledged,
@@ -732,25 +767,25 @@ def _as_json(figures: dict[str, Any]) -> dict[str, Any]:
             "p99_ms": p.percentile_ms(0.99),
             "errors": p.errors,
             "error_kinds": dict(p.error_kinds),
-            "ran_out": p.ran_out,
+            "ran_out_of_deliveries": p.ran_out,
             "server_cpu": p.server_cpu,
             "client_cpu": p.client_cpu,
         }
 
-    results: list[TargetResult] = figures["results"]
-    durability: Durability = figures["durability"]
+    durability = figures.durability
     return {
         "benchmark": "ingest",
         "targets": {
-            r.name: {"timed": phase(r.timed), "warmup": phase(r.warmup), "connections": r.connects} for r in results
+            r.name: {"timed": phase(r.timed), "warmup": phase(r.warmup), "connections_opened": r.connects}
+            for r in (figures.platform, figures.baseline)
         },
-        "ratio_platform_baseline": _ratio(results),
+        "ratio_platform_baseline": figures.ratio,
         "durability": {**asdict(durability), "ok": None if durability.stored is None else not durability.failed},
-        "database": figures["database"],
-        "concurrency": figures["concurrency"],
-        "warmup_seconds": figures["warmup_seconds"],
-        "seconds": figures["seconds"],
-        "machine": _machine(),
+        "database": figures.database,
+        "concurrency": figures.concurrency,
+        "warmup_seconds": figures.warmup_seconds,
+        "seconds": figures.seconds,
+        "machine": machine(),
     }
 
 
