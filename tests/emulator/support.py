@@ -72,7 +72,13 @@ def fast_config(**overrides: Any) -> EmulatorConfig:
 
 
 def text_to(wa_id: str, body: str = "నమస్కారం") -> dict[str, Any]:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id, "type": "text", "text": {"body": body}}
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": wa_id,
+        "type": "text",
+        "text": {"body": body},
+    }
 
 
 async def citizen_says(client: httpx.AsyncClient, wa_id: str, text: str = "hi") -> dict[str, Any]:

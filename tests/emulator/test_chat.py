@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any
 
 import httpx
@@ -123,12 +124,23 @@ async def test_taps_carry_the_tapped_message_as_context(
 async def test_a_shared_location_is_sent_as_metas_location_message(
     client: httpx.AsyncClient, emulator: Emulator, platform: FakePlatform
 ) -> None:
-    location = {"type": "location", "latitude": 16.5062, "longitude": 80.648, "name": "MRO office", "address": "Vijayawada"}
+    location = {
+        "type": "location",
+        "latitude": 16.5062,
+        "longitude": 80.648,
+        "name": "MRO office",
+        "address": "Vijayawada",
+    }
     assert (await client.post("/_chat/919300000004/send", json=location)).status_code == 201
     await emulator.wait_idle()
 
     [message] = platform.messages()
-    assert message["location"] == {"latitude": 16.5062, "longitude": 80.648, "name": "MRO office", "address": "Vijayawada"}
+    assert message["location"] == {
+        "latitude": 16.5062,
+        "longitude": 80.648,
+        "name": "MRO office",
+        "address": "Vijayawada",
+    }
     bad = await client.post("/_chat/919300000004/send", json={"type": "location", "latitude": 200, "longitude": 0})
     assert bad.status_code == 400
     assert (await client.post("/_chat/919300000004/send", json={"type": "sticker"})).status_code == 400
@@ -168,7 +180,9 @@ async def test_a_platform_that_replies_through_the_graph_api_closes_the_loop() -
         for message in update["entry"][0]["changes"][0]["value"].get("messages", []):
             reply = {"messaging_product": "whatsapp", "to": message["from"], "type": "text"}
             assert graph is not None
-            await graph.post(MESSAGES, json=reply | {"text": {"body": "echo: " + message["text"]["body"]}}, headers=AUTH)
+            await graph.post(
+                MESSAGES, json=reply | {"text": {"body": "echo: " + message["text"]["body"]}}, headers=AUTH
+            )
         return Response(status_code=200)
 
     platform = Starlette(routes=[Route("/webhooks/whatsapp", echo, methods=["POST"])])
@@ -187,13 +201,18 @@ async def test_a_platform_that_replies_through_the_graph_api_closes_the_loop() -
 
 
 async def test_mounted_in_a_host_app_it_works_without_its_lifespan_and_builds_urls_under_the_mount() -> None:
-    emulator_app = create_emulator(
-        fast_config(webhook_url="http://127.0.0.1:9/webhooks/whatsapp", webhook_max_attempts=2)
-    )  # no client given: made on first use
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    emulator_app = create_emulator(  # no client given: made on first use
+        fast_config(webhook_url=f"http://127.0.0.1:{port}/webhooks/whatsapp", webhook_max_attempts=2)
+    )
     host = Starlette(routes=[Mount("/emulator", app=emulator_app)])
     emulator: Emulator = emulator_app.state.emulator
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=host), base_url="http://host.test") as client:
-        page = await client.get("/emulator/", follow_redirects=True)
+        bare = await client.get("/emulator")
+        assert bare.headers["location"] == "http://host.test/emulator/"  # so relative URLs resolve under the mount
+        page = await client.get("/emulator/")
         assert 'data-testid="composer-input"' in page.text
         upload = await client.post(
             f"/emulator/v23.0/{PHONE_NUMBER_ID}/media",
@@ -206,8 +225,9 @@ async def test_mounted_in_a_host_app_it_works_without_its_lifespan_and_builds_ur
         assert info["url"] == f"http://host.test/emulator/media/{media_id}/download"
         assert (await client.get(info["url"], headers=AUTH)).content == b"abc"
 
-        await citizen_says(client.__class__(transport=client._transport, base_url="http://host.test/emulator"), "919300000007")
-    await emulator.wait_idle()  # nobody listens on port 9: delivery fails, is retried, then given up
+        sent = await client.post("/emulator/_chat/919300000007/send", json={"type": "text", "text": "hi"})
+        assert sent.status_code == 201
+    await emulator.wait_idle()  # nobody listens: delivery fails, is retried, then given up
     [delivery] = emulator.webhooks.history
     assert (delivery.state, delivery.attempts, delivery.last_status) == ("failed", 2, None)
     assert delivery.last_error

@@ -22,7 +22,9 @@ def buttons(*titles: str, body: str = "Choose") -> dict[str, Any]:
         "interactive": {
             "type": "button",
             "body": {"text": body},
-            "action": {"buttons": [{"type": "reply", "reply": {"id": f"b{i}", "title": t}} for i, t in enumerate(titles)]},
+            "action": {
+                "buttons": [{"type": "reply", "reply": {"id": f"b{i}", "title": t}} for i, t in enumerate(titles)]
+            },
         },
     }
 
@@ -93,7 +95,10 @@ async def test_sent_then_delivered_statuses_follow_and_read_once_the_page_shows_
     sent = platform.statuses()[0]
     assert (sent["id"], sent["recipient_id"]) == (message_id, WA)
     assert sent["timestamp"].isdigit()
-    assert platform.values()[-1]["metadata"] == {"display_phone_number": "919552300009", "phone_number_id": PHONE_NUMBER_ID}
+    assert platform.values()[-1]["metadata"] == {
+        "display_phone_number": "919552300009",
+        "phone_number_id": PHONE_NUMBER_ID,
+    }
 
     chat = (await client.get(f"/_chat/{WA}/messages")).json()
     assert chat["statuses"][message_id] == "delivered"

@@ -29,7 +29,10 @@ OFFICIAL_BUTTON_REPLY = {
                         "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": "16505551234"}],
                         "messages": [
                             {
-                                "context": {"from": "15550783881", "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MEM2RUJFNkI0RENGQTVDRjUA"},
+                                "context": {
+                                    "from": "15550783881",
+                                    "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MEM2RUJFNkI0RENGQTVDRjUA",
+                                },
                                 "from": "16505551234",
                                 "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTZBQzg0MzQ4QjRCM0NGNkVGOAA=",
                                 "timestamp": "1750025136",
@@ -78,7 +81,11 @@ async def test_a_citizens_text_reaches_the_platform_as_a_signed_meta_shaped_upda
                             "messaging_product": "whatsapp",
                             "metadata": {"display_phone_number": "919552300009", "phone_number_id": "106540352242922"},
                             "contacts": [
-                                {"profile": {"name": "Lakshmi"}, "wa_id": "919876543210", "user_id": "IN.000919876543210"}
+                                {
+                                    "profile": {"name": "Lakshmi"},
+                                    "wa_id": "919876543210",
+                                    "user_id": "IN.000919876543210",
+                                }
                             ],
                             "messages": [
                                 {

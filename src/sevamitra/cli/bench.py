@@ -347,14 +347,21 @@ class Phase:
 
 
 class Load:
-    """`concurrency` keep-alive connections sending deliveries in order from a shared cursor."""
+    """`concurrency` keep-alive connections sending deliveries in order from a shared cursor.
 
-    def __init__(self, host: str, port: int, deliveries: Deliveries, concurrency: int, server_pid: int) -> None:
+    With `distinct` each delivery goes out at most once and running out ends the phase early;
+    without, the deliveries are sent again from the first once all have gone.
+    """
+
+    def __init__(
+        self, host: str, port: int, deliveries: Deliveries, *, concurrency: int, server_pid: int, distinct: bool
+    ) -> None:
         self.connections = [HttpConnection(host, port) for _ in range(concurrency)]
         self.prefix = request_prefix(host, port)
         self.deliveries = deliveries
         self.server_pid = server_pid
-        self.cursor = 0  # next delivery to send; deliveries are never sent twice to one target
+        self.distinct = distinct
+        self.cursor = 0  # deliveries sent so far, over all phases
 
     async def run(self, seconds: float) -> Phase:
         phase = Phase()
@@ -376,11 +383,14 @@ class Load:
     async def _drive(self, connection: HttpConnection, deadline: float, phase: Phase) -> None:
         tails, prefix, clock = self.deliveries.tails, self.prefix, time.perf_counter
         while clock() < deadline:
-            if self.cursor >= len(tails):
-                phase.ran_out = True
-                return
-            tail = tails[self.cursor]
+            index = self.cursor
+            if index >= len(tails):
+                if self.distinct:
+                    phase.ran_out = True
+                    return
+                index %= len(tails)
             self.cursor += 1
+            tail = tails[index]
             sent = clock()
             try:
                 response = await connection.send(prefix + tail)
@@ -520,6 +530,8 @@ class TargetResult:
     warmup: Phase
     timed: Phase
     connects: int  # TCP connections opened over both phases; == concurrency when keep-alive held
+    sent: int  # deliveries sent over both phases
+    distinct: int  # how many of them were different
 
 
 @dataclass
@@ -534,19 +546,36 @@ class Durability:
 
 
 def _measure(
-    target: Target, host: str, deliveries: Deliveries, *, seconds: float, warmup: float, concurrency: int
+    target: Target,
+    host: str,
+    deliveries: Deliveries,
+    *,
+    seconds: float,
+    warmup: float,
+    concurrency: int,
+    distinct: bool,
 ) -> TargetResult:
     async def measure() -> TargetResult:
-        load = Load(host, target.port, deliveries, concurrency, target.process.pid)
+        load = Load(
+            host, target.port, deliveries, concurrency=concurrency, server_pid=target.process.pid, distinct=distinct
+        )
         try:
             deliveries.extend_to(max(len(deliveries.tails), 20_000, 100 * concurrency))
             warm = await load.run(warmup)
-            # Enough for the timed window at 1.5 x the warm-up's rate: built now, outside any window.
-            deliveries.extend_to(max(len(deliveries.tails), load.cursor + math.ceil(warm.per_second * seconds * 1.5)))
+            if distinct:  # enough for twice the warm-up's rate, built now, outside any window
+                enough = load.cursor + math.ceil(2 * warm.per_second * seconds) + 100 * concurrency
+                deliveries.extend_to(max(len(deliveries.tails), enough))
             timed = await load.run(seconds)
-            return TargetResult(target.name, warm, timed, sum(c.connects for c in load.connections))
         finally:
             await load.close()
+        return TargetResult(
+            name=target.name,
+            warmup=warm,
+            timed=timed,
+            connects=sum(c.connects for c in load.connections),
+            sent=load.cursor,
+            distinct=min(load.cursor, len(deliveries.tails)),
+        )
 
     with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
         result = runner.run(measure())
@@ -647,7 +676,7 @@ def measure_ingest(
 
         with _running("platform", [*_CLI, "serve", "--no-worker"], env, host, workdir) as target:
             platform_result = _measure(
-                target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency
+                target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency, distinct=True
             )
         acknowledged = platform_result.warmup.acknowledged + platform_result.timed.acknowledged
         if sqlite_file is not None:
@@ -659,7 +688,7 @@ def measure_ingest(
         baseline = [sys.executable, "-m", "sevamitra.cli.bench", "baseline"]
         with _running("baseline", baseline, dict(os.environ), host, workdir) as target:
             baseline_result = _measure(
-                target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency
+                target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency, distinct=False
             )
     return Figures(
         platform=platform_result,
@@ -739,6 +768,8 @@ def render(figures: Figures) -> str:
                 lines.append(f"{result.name} {label}: ran out of pre-built deliveries after {phase.seconds:.2f} s")
         if result.timed.client_cpu >= 0.9:
             lines.append(f"note: the load generator used a whole core against {result.name}: a lower bound")
+        if result.sent > result.distinct:
+            lines.append(f"{result.name}: {result.sent} deliveries sent, cycling through {result.distinct} distinct")
         if result.connects > figures.concurrency:
             lines.append(f"{result.name}: {result.connects} connections opened for {figures.concurrency}")
     if durability.stored is None:
@@ -776,7 +807,13 @@ def as_json(figures: Figures) -> dict[str, Any]:
     return {
         "benchmark": "ingest",
         "targets": {
-            r.name: {"timed": phase(r.timed), "warmup": phase(r.warmup), "connections_opened": r.connects}
+            r.name: {
+                "timed": phase(r.timed),
+                "warmup": phase(r.warmup),
+                "connections_opened": r.connects,
+                "deliveries_sent": r.sent,
+                "distinct_deliveries": r.distinct,
+            }
             for r in (figures.platform, figures.baseline)
         },
         "ratio_platform_baseline": figures.ratio,

@@ -1,0 +1,82 @@
+"""The whole platform on a real port: uvicorn, the in-process worker, and the emulator mounted at /emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from sevamitra.bootstrap import build, build_emulator
+from sevamitra.settings import Settings
+from sevamitra.web.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Running:
+    url: str
+    settings: Settings
+    http: httpx.AsyncClient
+
+    async def new_citizen(self, wa_id: str, name: str = "Lakshmi") -> None:
+        response = await self.http.post(f"{self.url}/emulator/_chat/citizens", json={"wa_id": wa_id, "name": name})
+        response.raise_for_status()
+
+    async def send(self, wa_id: str, **message: str) -> str:
+        response = await self.http.post(f"{self.url}/emulator/_chat/{wa_id}/send", json=message)
+        response.raise_for_status()
+        message_id: str = response.json()["message"]["id"]
+        return message_id
+
+    async def chat(self, wa_id: str) -> list[dict[str, object]]:
+        response = await self.http.get(f"{self.url}/emulator/_chat/{wa_id}/messages", params={"after": 0})
+        response.raise_for_status()
+        messages: list[dict[str, object]] = response.json()["messages"]
+        return messages
+
+    async def replies(self, wa_id: str, at_least: int, timeout: float = 15.0) -> list[dict[str, object]]:
+        """The platform's messages to this citizen, once there are `at_least` of them."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            out = [m for m in await self.chat(wa_id) if m["direction"] == "out"]
+            if len(out) >= at_least or asyncio.get_running_loop().time() > deadline:
+                return out
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def running(database_url: str) -> AsyncIterator[Running]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        env="dev",
+        database_url=database_url,
+        graph_api_url=f"{url}/emulator",
+        public_url=url,
+        whatsapp_app_secret="e2e-secret",
+        whatsapp_access_token="e2e-token",
+        whatsapp_verify_token="e2e-verify",
+    )
+    emulator = build_emulator(settings, webhook_url=f"{url}/webhooks/whatsapp")
+    app = create_app(build(settings), run_worker=True, emulator=emulator)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    async with httpx.AsyncClient(timeout=10) as http:
+        yield Running(url=url, settings=settings, http=http)
+    server.should_exit = True
+    await task
