@@ -15,11 +15,15 @@ $(VENV)/.installed: $(BIN)/activate requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# Embedded defaults: SQLite under ./var, the worker in-process, Meta's side played by the emulator.
 run: $(VENV)/.installed
 	$(BIN)/sevamitra migrate
+	SEVAMITRA_GRAPH_API_URL=$${SEVAMITRA_GRAPH_API_URL:-http://$(HOST):$(PORT)/emulator} \
+	SEVAMITRA_PUBLIC_URL=$${SEVAMITRA_PUBLIC_URL:-http://$(HOST):$(PORT)} \
 	$(BIN)/sevamitra serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed lint typecheck imports pytest
+test: $(VENV)/.installed
+	$(MAKE) --no-print-directory lint typecheck imports pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

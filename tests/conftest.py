@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +27,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A freshly migrated database: SQLite in a temp dir, and PostgreSQL in its own schema."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         upgrade(url)
-        return url
+        yield url
+        return
     if not POSTGRES_URL:
         pytest.skip("SEVAMITRA_TEST_POSTGRES_URL is not set")
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -51,11 +52,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         await engine.dispose()
 
     asyncio.run(create_schema())
-    request.addfinalizer(lambda: asyncio.run(drop_schema()))
     sep = "&" if "?" in base else "?"
     url = f"{base}{sep}search_path={schema}"
-    upgrade(url)
-    return url
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(drop_schema())
 
 
 @pytest.fixture

@@ -334,6 +334,7 @@ class Phase:
     ran_out: bool = False  # the pre-built deliveries ended the phase before its time was up
     client_cpu: float = 0.0  # fraction of one core used by this process
     server_cpu: float | None = None  # likewise for the server process, where /proc says
+    others_cpu: float | None = None  # cores' worth used by every other process: noise, where /proc says
 
     @property
     def per_second(self) -> float:
@@ -354,7 +355,14 @@ class Load:
     """
 
     def __init__(
-        self, host: str, port: int, deliveries: Deliveries, *, concurrency: int, server_pid: int, distinct: bool
+        self,
+        host: str,
+        port: int,
+        deliveries: Deliveries,
+        *,
+        concurrency: int,
+        distinct: bool,
+        server_pid: int | None = None,
     ) -> None:
         self.connections = [HttpConnection(host, port) for _ in range(concurrency)]
         self.prefix = request_prefix(host, port)
@@ -365,15 +373,18 @@ class Load:
 
     async def run(self, seconds: float) -> Phase:
         phase = Phase()
-        server_before, client_before = _process_cpu(self.server_pid), time.process_time()
+        server_before, client_before, busy_before = _process_cpu(self.server_pid), time.process_time(), _busy_cpu()
         start = time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(*(self._drive(c, deadline, phase) for c in self.connections))
         phase.seconds = max(time.perf_counter() - start, 1e-9)
         phase.client_cpu = (time.process_time() - client_before) / phase.seconds
-        server_after = _process_cpu(self.server_pid)
+        server_after, busy_after = _process_cpu(self.server_pid), _busy_cpu()
         if server_before is not None and server_after is not None:
             phase.server_cpu = (server_after - server_before) / phase.seconds
+            if busy_before is not None and busy_after is not None:
+                busy = (busy_after - busy_before) / phase.seconds
+                phase.others_cpu = max(0.0, busy - phase.server_cpu - phase.client_cpu)
         return phase
 
     async def close(self) -> None:
@@ -407,13 +418,27 @@ class Load:
                 phase.error_kinds[f"HTTP {response.status}"] += 1
 
 
-def _process_cpu(pid: int) -> float | None:
+def _process_cpu(pid: int | None) -> float | None:
     """CPU seconds (user + system) a process has used, from /proc on Linux."""
+    if pid is None:
+        return None
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _busy_cpu() -> float | None:
+    """CPU seconds the whole machine has spent busy (not idle, not waiting on I/O), from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle_and_iowait = ticks[3] + ticks[4]
+    guest = sum(ticks[8:10])  # already counted in user and nice
+    return (sum(ticks) - idle_and_iowait - guest) / os.sysconf("SC_CLK_TCK")
 
 
 def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -741,7 +766,7 @@ def render(figures: Figures) -> str:
     where = machine()
     header = (
         f"{'target':<10}{'acknowledged':>13}{'seconds':>9}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}{'server CPU':>12}{'client CPU':>12}"
+        f"{'errors':>8}{'server CPU':>12}{'client CPU':>12}{'others CPU':>12}"
     )
     lines = [
         f"sevamitra bench ingest: signed WhatsApp webhook deliveries over {figures.concurrency} keep-alive "
@@ -755,7 +780,7 @@ def render(figures: Figures) -> str:
         lines.append(
             f"{result.name:<10}{timed.acknowledged:>13}{timed.seconds:>9.2f}{timed.per_second:>10.0f}"
             f"{_ms(timed.percentile_ms(0.50)):>9}{_ms(timed.percentile_ms(0.99)):>9}{timed.errors:>8}"
-            f"{_cpu(timed.server_cpu):>12}{_cpu(timed.client_cpu):>12}"
+            f"{_cpu(timed.server_cpu):>12}{_cpu(timed.client_cpu):>12}{_cpu(timed.others_cpu):>12}"
         )
     ratio = figures.ratio
     lines += ["", f"ratio platform/baseline = {'n/a' if ratio is None else f'{ratio:.2f}'}", ""]
@@ -801,6 +826,7 @@ def as_json(figures: Figures) -> dict[str, Any]:
             "ran_out_of_deliveries": p.ran_out,
             "server_cpu": p.server_cpu,
             "client_cpu": p.client_cpu,
+            "others_cpu": p.others_cpu,
         }
 
     durability = figures.durability

@@ -21,6 +21,9 @@ from sevamitra.emulator.webhooks import WebhookSender
 
 RE_ENGAGEMENT = 131047
 WINDOW_SECONDS = 24 * 3600
+_OUTSIDE_WINDOW = (
+    "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
+)
 _ERROR_DOCS = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 
 
@@ -117,16 +120,16 @@ class Emulator:
         """Accept a valid `POST /messages` body; returns Meta's answer. Statuses follow as webhooks."""
         to = str(body.get("recipient") or body.get("to"))
         by_user_id = "recipient" in body or ids.normalise_wa_id(to) is None
-        if by_user_id:
-            citizen = self.state.citizen_by_user_id(to)
-        else:
-            citizen = self.state.add_citizen(wa_id=ids.normalise_wa_id(to))
+        citizen = self._recipient(to, by_user_id=by_user_id)
         now = self._clock()
         message_id = ids.message_id(citizen.wa_id if citizen else to, outbound=True)
         contact = {"input": to, "wa_id": citizen.wa_id if citizen else to}
         if citizen is not None and by_user_id:
             contact["user_id"] = citizen.user_id
-        answer = {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": message_id}]}
+        sent: dict[str, str] = {"id": message_id}
+        if body.get("type") == "template":
+            sent["message_status"] = "accepted"
+        answer = {"messaging_product": "whatsapp", "contacts": [contact], "messages": [sent]}
         if citizen is None:
             error = _error(UNDELIVERABLE, "Message undeliverable", "The recipient is not a WhatsApp user.")
             self._emit_status(to, message_id, "failed", recipient_id=to, conversation_id="", errors=[error])
@@ -137,12 +140,8 @@ class Emulator:
         )
         last = citizen.last_inbound_at
         if body.get("type") != "template" and (last is None or now - last > WINDOW_SECONDS):
-            details = (
-                "Message failed to send because more than 24 hours have passed"
-                " since the customer last replied to this number."
-            )
-            entry.errors = [_error(RE_ENGAGEMENT, "Re-engagement message", details)]
             entry.status = "failed"
+            entry.errors = [_error(RE_ENGAGEMENT, "Re-engagement message", _OUTSIDE_WINDOW)]
             self._emit_status(
                 citizen.wa_id, message_id, "failed", recipient_id=citizen.wa_id, conversation_id="", errors=entry.errors
             )
@@ -150,6 +149,12 @@ class Emulator:
         self._advance(entry, "sent")
         self._schedule(entry, "delivered", self.config.delivered_after)
         return answer
+
+    def _recipient(self, to: str, *, by_user_id: bool) -> Citizen | None:
+        """Who a send is for: a known business-scoped user id, or any phone number (a new citizen if unknown)."""
+        if by_user_id:
+            return self.state.citizen_by_user_id(to)
+        return self.state.add_citizen(wa_id=ids.normalise_wa_id(to))
 
     def business_marks_read(self, message_id: str, *, typing: bool = False) -> bool:
         """Mark a citizen's message (and the ones before it) read; optionally show "typing…"."""
