@@ -25,6 +25,7 @@ from sevamitra.adapters.whatsapp.graph import GraphMessenger
 from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signature
 from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
 from sevamitra.core.conversation import Context
+from sevamitra.core.messages import TemplateOut
 from sevamitra.core.ports import Clock, Messenger, NewInboxItem
 from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.emulator import EmulatorConfig, create_emulator
@@ -133,6 +134,11 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         bucket=TokenBucket(rate=rate, capacity=rate),
         jitter=random.random,
         max_attempts=settings.send_max_attempts,
+        reengagement_template=(
+            TemplateOut(name=settings.reengagement_template, language=settings.reengagement_template_language)
+            if settings.reengagement_template
+            else None
+        ),
     )
     return Platform(
         settings=settings,

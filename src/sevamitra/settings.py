@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=8, ge=1)
     worker_batch: int = Field(default=50, ge=1)
     idle_timeout_minutes: int = Field(default=30, ge=1)
+    reengagement_template: str | None = None  # approved template sent when the 24-hour window has closed
+    reengagement_template_language: str = "te"
     emulator_enabled: bool | None = None  # None: on in dev, off in prod
 
     @model_validator(mode="after")

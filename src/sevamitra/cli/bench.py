@@ -782,6 +782,9 @@ def render(figures: Figures) -> str:
             f"{_ms(timed.percentile_ms(0.50)):>9}{_ms(timed.percentile_ms(0.99)):>9}{timed.errors:>8}"
             f"{_cpu(timed.server_cpu):>12}{_cpu(timed.client_cpu):>12}{_cpu(timed.others_cpu):>12}"
         )
+    lines.append(
+        "(latency: send to last byte of a 200; CPU: % of one core; others: all other processes on the machine)"
+    )
     ratio = figures.ratio
     lines += ["", f"ratio platform/baseline = {'n/a' if ratio is None else f'{ratio:.2f}'}", ""]
     for result in results:
