@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from sevamitra.settings import InsecureSettings, Settings
+from sevamitra.settings import Settings
 
 SECRETS = {
     "SEVAMITRA_WHATSAPP_APP_SECRET": "a-real-secret",
@@ -31,7 +32,7 @@ def test_development_starts_on_embedded_defaults() -> None:
 
 def test_production_refuses_development_secrets_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEVAMITRA_ENV", "prod")
-    with pytest.raises(InsecureSettings, match="SEVAMITRA_WHATSAPP_APP_SECRET is a development default"):
+    with pytest.raises(ValidationError, match="SEVAMITRA_WHATSAPP_APP_SECRET is a development default"):
         Settings()
 
 
@@ -40,7 +41,7 @@ def test_production_refuses_an_empty_secret(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SEVAMITRA_ENV", "prod")
     monkeypatch.setenv("SEVAMITRA_WHATSAPP_ACCESS_TOKEN", "")
-    with pytest.raises(InsecureSettings, match="SEVAMITRA_WHATSAPP_ACCESS_TOKEN is missing"):
+    with pytest.raises(ValidationError, match="SEVAMITRA_WHATSAPP_ACCESS_TOKEN is missing"):
         Settings()
 
 
@@ -58,5 +59,5 @@ def test_production_refuses_the_emulator(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SEVAMITRA_ENV", "prod")
     monkeypatch.setenv("SEVAMITRA_EMULATOR_ENABLED", "true")
-    with pytest.raises(InsecureSettings, match="EMULATOR"):
+    with pytest.raises(ValidationError, match="EMULATOR"):
         Settings()

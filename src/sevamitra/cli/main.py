@@ -10,14 +10,15 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from sevamitra.settings import InsecureSettings, Settings
+from sevamitra.settings import Settings
 
 
 def _settings() -> Settings:
     try:
         return Settings()
-    except (InsecureSettings, ValidationError) as error:
-        print(f"sevamitra: {error}", file=sys.stderr)
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        print(f"sevamitra: {reasons}", file=sys.stderr)
         raise SystemExit(2) from error
 
 
