@@ -471,7 +471,7 @@ def _free_port(host: str) -> int:
         return port
 
 
-def _start(name: str, argv: list[str], env: dict[str, str], host: str, workdir: Path) -> Target:
+def _start(name: str, argv: list[str], env: dict[str, str], host: str, workdir: Path, ready_path: str) -> Target:
     port = _free_port(host)
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
@@ -479,7 +479,7 @@ def _start(name: str, argv: list[str], env: dict[str, str], host: str, workdir: 
         process = subprocess.Popen(command, env=env, stdout=out, stderr=out)  # noqa: S603 (our own argv)
     target = Target(name=name, process=process, port=port, log=log)
     try:
-        _wait_until_answering(target, host, path="/health" if name == "platform" else "/")
+        _wait_until_answering(target, host, ready_path)
     except BaseException:
         _stop(target)
         raise
@@ -521,8 +521,11 @@ def _tail(log: Path, lines: int = 20) -> str:
 
 
 @contextlib.contextmanager
-def _running(name: str, argv: list[str], env: dict[str, str], host: str, workdir: Path) -> Iterator[Target]:
-    target = _start(name, argv, env, host, workdir)
+def _running(
+    name: str, argv: list[str], env: dict[str, str], host: str, workdir: Path, ready_path: str
+) -> Iterator[Target]:
+    """A target server on a free port, answering 200 at `ready_path`; stopped on the way out."""
+    target = _start(name, argv, env, host, workdir, ready_path)
     try:
         yield target
     finally:
@@ -699,19 +702,20 @@ def measure_ingest(
         sqlite_file = _sqlite_path(url)
         before = _count_inbox(sqlite_file) if sqlite_file else 0
 
-        with _running("platform", [*_CLI, "serve", "--no-worker"], env, host, workdir) as target:
+        with _running("platform", [*_CLI, "serve", "--no-worker"], env, host, workdir, "/health") as target:
             platform_result = _measure(
                 target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency, distinct=True
             )
         acknowledged = platform_result.warmup.acknowledged + platform_result.timed.acknowledged
         if sqlite_file is not None:
             stored = _count_inbox(sqlite_file) - before
-            durability = Durability(acknowledged, stored, f"counted in {sqlite_file} after the server stopped")
+            where = "its fresh SQLite file" if database_url is None else sqlite_file
+            durability = Durability(acknowledged, stored, f"rows counted in {where} after the server stopped")
         else:
             durability = Durability(acknowledged, None, "not counted: the bench counts rows of SQLite files only")
 
         baseline = [sys.executable, "-m", "sevamitra.cli.bench", "baseline"]
-        with _running("baseline", baseline, dict(os.environ), host, workdir) as target:
+        with _running("baseline", baseline, dict(os.environ), host, workdir, "/") as target:
             baseline_result = _measure(
                 target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency, distinct=False
             )
