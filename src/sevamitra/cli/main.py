@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     bench.add_argument("what", choices=["ingest"])
     bench.add_argument("--seconds", type=float, default=10.0)
     bench.add_argument("--concurrency", type=int, default=32)
+    bench.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up before each timed window")
+    bench.add_argument("--database-url", default=None, help="the platform on this database, not a fresh SQLite file")
+    bench.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="also write the figures as JSON")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -75,4 +78,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "bench":
         from sevamitra.cli.bench import ingest
 
-        ingest(seconds=args.seconds, concurrency=args.concurrency)
+        ingest(
+            seconds=args.seconds,
+            concurrency=args.concurrency,
+            warmup=args.warmup,
+            database_url=args.database_url,
+            json_path=args.json_path,
+        )

@@ -1,0 +1,80 @@
+"""The emulator's chat page in a real headless Chromium: a citizen says "hi", picks Telugu, walks the menus."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.conftest import IN_CI
+from tests.e2e.conftest import Running
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("SEVAMITRA_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail("CI must run the browser tests: install Debian's chromium")
+        pytest.skip("no chromium here (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        await browser.close()
+
+
+async def tap_row(page: Page, title: str) -> None:
+    await page.get_by_test_id("list-open").last.click()
+    await page.locator('[data-testid="list-row"]:visible').filter(has_text=title).first.click()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_citizen_says_hi_picks_telugu_and_walks_the_menus(
+    running: Running, browser: Browser, tmp_path: Path
+) -> None:
+    page = await browser.new_page(viewport={"width": 1100, "height": 860})
+    await page.goto(f"{running.url}/emulator/")
+    await page.get_by_test_id("new-citizen").click()
+    await page.get_by_test_id("new-citizen-name").fill("లక్ష్మి")
+    await page.get_by_test_id("new-citizen-number").fill("919000000555")
+    await page.get_by_test_id("new-citizen-submit").click()
+    await page.get_by_test_id("citizen-item").first.click()
+
+    await page.get_by_test_id("composer-input").fill("hi")
+    await page.get_by_test_id("send-button").click()
+    out = page.locator('[data-testid="bubble"][data-direction="out"]')
+    await expect(out.first).to_contain_text("స్వాగతం", timeout=15_000)
+
+    await page.get_by_test_id("reply-button").filter(has_text="తెలుగు").first.click()
+    await expect(page.get_by_test_id("list-open").last).to_contain_text("శాఖలు", timeout=15_000)
+
+    await tap_row(page, "రెవెన్యూ")
+    await expect(page.get_by_test_id("list-open").last).to_contain_text("సేవలు", timeout=15_000)
+    await tap_row(page, "తరువాత")  # the second page of revenue services
+    await expect(page.get_by_test_id("list-open")).to_have_count(3, timeout=15_000)
+    await tap_row(page, "ఓబీసీ")
+    await expect(out.last).to_contain_text("₹45", timeout=15_000)
+
+    await page.get_by_test_id("composer-input").fill("మెనూ")
+    await page.get_by_test_id("send-button").click()
+    await expect(page.get_by_test_id("list-open")).to_have_count(4, timeout=15_000)
+    await page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+    if shot := os.environ.get("SEVAMITRA_SCREENSHOT"):
+        await page.screenshot(path=shot)
