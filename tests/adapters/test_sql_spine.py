@@ -224,3 +224,25 @@ async def test_a_failed_status_records_its_error_code(engine: AsyncEngine, code:
     await apply_statuses(SqlStatuses(engine), parse_item, clock, limit=10)
     (failed,) = [r for r in await rows(engine, outbox) if r.id == record.id]
     assert failed.delivery == "failed" and failed.error_code == code
+
+
+async def test_concurrent_deliveries_share_commits_and_each_learns_its_own_count(engine: AsyncEngine) -> None:
+    store, clock = SqlInbox(engine), FixedClock()
+    raws = [text_update(f"9190000{n % 7:05d}", "hi", f"wamid.C{n % 40}") for n in range(60)]  # 20 redeliveries
+    counts = await asyncio.gather(*(store.add(items(raw), clock.now()) for raw in raws))
+    assert sum(counts) == 40 and set(counts) <= {0, 1}
+    assert len(await rows(engine, inbox)) == 40
+
+
+async def test_a_failed_commit_fails_every_delivery_in_it_and_stores_none(engine: AsyncEngine) -> None:
+    store, clock = SqlInbox(engine), FixedClock()
+    broken = NewInboxItem(key="k" * 300, kind="message", address="1", fragment={})  # longer than the key column
+    good = items(text_update("919000000001", "hi", "wamid.G"))
+    results = await asyncio.gather(
+        store.add(good, clock.now()), store.add([broken], clock.now()), return_exceptions=True
+    )
+    if engine.dialect.name == "postgresql":  # SQLite does not enforce VARCHAR lengths
+        assert all(isinstance(r, Exception) for r in results)
+        assert await rows(engine, inbox) == []
+    else:
+        assert results == [1, 1]

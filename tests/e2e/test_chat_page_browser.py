@@ -16,11 +16,12 @@ from tests.e2e.conftest import Running
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("SEVAMITRA_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not HAVE_CHROMIUM:
         if IN_CI:
             pytest.fail("CI must run the browser tests: install Debian's chromium")
         pytest.skip("no chromium here (apt-get install chromium)")

@@ -7,6 +7,7 @@ order; on SQLite every transaction begins IMMEDIATE, which serialises writers ou
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -40,14 +41,60 @@ def _record(row: Any) -> InboxRecord:
 
 
 class SqlInbox:
+    """Stores webhook items; concurrent deliveries share one transaction (group commit).
+
+    A durable commit costs an fsync; under load many webhooks wait for it at once, so the first
+    caller commits the items of every caller that queued meanwhile, and each learns its own count.
+    A failed commit fails every caller of that batch, so none of them is acknowledged.
+    """
+
+    MAX_BATCH = 512
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert = sqlite_insert if is_sqlite(engine) else pg_insert
+        self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[int]]] = []
+        self._committing = False
 
     async def add(self, items: Sequence[NewInboxItem], received_at: datetime) -> int:
         if not items:
             return 0
-        rows = [
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append((self._rows(items, received_at), done))
+        if not self._committing:
+            self._committing = True
+            asyncio.get_running_loop().create_task(self._commit_queued())
+        return await done
+
+    async def _commit_queued(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[: self.MAX_BATCH], self._queue[self.MAX_BATCH :]
+                try:
+                    counts = await self._commit(batch)
+                except Exception as error:  # every caller of the batch learns it failed
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                else:
+                    for (_, done), count in zip(batch, counts, strict=True):
+                        if not done.done():
+                            done.set_result(count)
+        finally:
+            self._committing = False
+
+    async def _commit(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[int]]]) -> list[int]:
+        statement = self._insert(inbox).on_conflict_do_nothing(index_elements=["key"])
+        counts = []
+        async with self.engine.begin() as connection:
+            for rows, _ in batch:
+                result = await connection.execute(statement, rows)
+                counts.append(max(result.rowcount, 0))
+        return counts
+
+    @staticmethod
+    def _rows(items: Sequence[NewInboxItem], received_at: datetime) -> list[dict[str, Any]]:
+        return [
             {
                 "key": item.key,
                 "kind": item.kind,
@@ -59,10 +106,6 @@ class SqlInbox:
             }
             for item in items
         ]
-        statement = self._insert(inbox).on_conflict_do_nothing(index_elements=["key"])
-        async with self.engine.begin() as connection:
-            result = await connection.execute(statement, rows)
-        return max(result.rowcount, 0)
 
 
 @dataclass
