@@ -133,6 +133,13 @@ def test_picking_a_service_shows_its_fee_and_time_and_back_returns_to_the_list(c
     assert citizen.says("back").state.screen == "services"
 
 
+def test_a_one_day_service_says_a_day_not_1_days(context: Context) -> None:
+    citizen = Citizen(context)
+    citizen.says("hi")
+    citizen.taps("lang:en")
+    assert "within a day" in texts(citizen.taps("svc:encumbrance-certificate"))
+
+
 def test_typed_number_picks_that_row_of_the_menu_on_screen(context: Context) -> None:
     citizen = Citizen(context)
     citizen.says("hi")

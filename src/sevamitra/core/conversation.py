@@ -258,7 +258,10 @@ class _Engine:
     def show_service(self, service: Service) -> ConversationState:
         lang = self.language
         fee = self.t("fee_free") if not service.fee_rupees else self.t("fee_rupees", amount=service.fee_rupees)
-        sla = self.t("sla_days", days=service.sla_days) if service.sla_days else self.t("sla_instant")
+        if not service.sla_days:
+            sla = self.t("sla_instant")
+        else:
+            sla = self.t("sla_one_day") if service.sla_days == 1 else self.t("sla_days", days=service.sla_days)
         self.say(
             ButtonsOut(
                 body=self.t(
