@@ -88,7 +88,7 @@ async def test_a_turn_saves_state_marks_read_and_queues_replies_together(engine:
     await store.add(items(text_update("919000000001", "1", "wamid.B")), clock.now())
     await converse(conversations, parse_item, CONTEXT, clock, limit=10)
     queued = await rows(engine, outbox)
-    assert queued[0].payload == {"kind": "mark_read", "message_id": "wamid.A", "typing": False}
+    assert queued[0].payload == {"kind": "mark_read", "message_id": "wamid.A", "typing": True}
     assert queued[0].wa_id == "919000000001"
     assert [r.state for r in await rows(engine, inbox)] == ["done", "done"]
     async with conversations.turn("919000000001", clock.now()) as turn:

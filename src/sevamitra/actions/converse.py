@@ -37,7 +37,10 @@ async def converse(conversations: Conversations, parse: Parse, context: Context,
                 recipient = Recipient.of(event.sender)
                 result = step(state, event, context, now)
                 state = result.state
-                turn.enqueue(recipient, outbound_to_dict(MarkRead(message_id=event.message_id)), now, cause=record.id)
+                read = MarkRead(
+                    message_id=event.message_id, typing=bool(result.replies)
+                )  # "typing…" until replies land
+                turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
                 for reply in result.replies:
                     turn.enqueue(recipient, outbound_to_dict(reply), now, cause=record.id)
                 turn.save_state(state.to_dict(), recipient, now)
