@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("wa_id", sa.String(length=32), nullable=True),
         sa.Column("user_id", sa.String(length=64), nullable=True),
-        sa.Column("state", sa.JSON(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("address", name=op.f("pk_conversations")),

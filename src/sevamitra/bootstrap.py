@@ -8,30 +8,44 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 
-from sevamitra.actions.converse import converse
+from sevamitra.actions.converse import Turns, converse
 from sevamitra.actions.receive import receive
 from sevamitra.actions.send import Sender
 from sevamitra.actions.statuses import apply_statuses
-from sevamitra.adapters.catalogue_files import DEFAULT_CATALOGUE_DIR, load_catalogue, load_texts
+from sevamitra.adapters.catalogue_files import load_catalogue, load_texts, read_catalogue
+from sevamitra.adapters.jurisdiction_files import load_jurisdictions
+from sevamitra.adapters.registry_files import FileRegistry
+from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.stores import SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
 from sevamitra.adapters.whatsapp.graph import GraphMessenger
 from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signature
 from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
+from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
+from sevamitra.core.search import ServiceIndex
 from sevamitra.core.messages import TemplateOut
 from sevamitra.core.ports import Clock, Messenger, NewInboxItem
 from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.emulator import EmulatorConfig, create_emulator
 from sevamitra.settings import Settings
 
-__all__ = ["Platform", "SignatureCheck", "SystemClock", "build", "build_context", "build_emulator", "migrate"]
+__all__ = [
+    "Platform",
+    "SignatureCheck",
+    "SystemClock",
+    "build",
+    "build_context",
+    "build_emulator",
+    "catalogue_problems",
+    "migrate",
+    "read_catalogue",
+]
 
 log = logging.getLogger("sevamitra")
 
@@ -49,7 +63,7 @@ class Platform:
     clock: Clock
     context: Context
     inbox: SqlInbox
-    conversations: SqlConversations
+    turns: Turns
     outbox: SqlOutbox
     statuses: SqlStatuses
     messenger: Messenger
@@ -74,7 +88,7 @@ class Platform:
     async def work_once(self) -> int:
         """One round of the turn worker, the status applier and the sender."""
         limit = self.settings.worker_batch
-        done = await converse(self.conversations, parse_item, self.context, self.clock, limit=limit)
+        done = await converse(self.turns, limit=limit)
         done += await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
         done += await self.sender.drain(limit=limit * 4)
         return done
@@ -105,10 +119,13 @@ class Platform:
 
 def build_context(settings: Settings) -> Context:
     """The conversation's read-only world: the catalogue and the texts."""
-    catalogue_dir = Path(settings.catalogue_dir) if settings.catalogue_dir else DEFAULT_CATALOGUE_DIR
+    root = settings.catalogue_root
+    catalogue = load_catalogue(root)
     return Context(
-        catalogue=load_catalogue(catalogue_dir),
-        texts=load_texts(catalogue_dir),
+        catalogue=catalogue,
+        texts=load_texts(root),
+        places=load_jurisdictions(root / "jurisdictions"),
+        index=ServiceIndex(catalogue),
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
     )
 
@@ -145,7 +162,13 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         clock=clock,
         context=context,
         inbox=SqlInbox(engine),
-        conversations=SqlConversations(engine),
+        turns=Turns(
+            conversations=SqlConversations(engine, AesGcmSealer.from_secret(settings.data_key.get_secret_value())),
+            parse=parse_item,
+            context=context,
+            clock=clock,
+            registry=FileRegistry(settings.catalogue_root / "registries"),
+        ),
         outbox=outbox,
         statuses=SqlStatuses(engine),
         messenger=messenger,

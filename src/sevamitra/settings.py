@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_APP_SECRET = "dev-app-secret"  # noqa: S105
 DEV_VERIFY_TOKEN = "dev-verify-token"  # noqa: S105
 DEV_ACCESS_TOKEN = "dev-access-token"  # noqa: S105
+DEV_DATA_KEY = "dev-data-key-not-for-production"  # noqa: S105
 
 
 class InsecureSettings(ValueError):
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr = SecretStr(DEV_APP_SECRET)
     whatsapp_verify_token: SecretStr = SecretStr(DEV_VERIFY_TOKEN)
     whatsapp_access_token: SecretStr = SecretStr(DEV_ACCESS_TOKEN)
+    data_key: SecretStr = SecretStr(DEV_DATA_KEY)  # seals personal data at rest (base64 of 32 bytes)
     whatsapp_phone_number_id: str = "106540352242922"
     whatsapp_display_phone_number: str = "919552300009"
     graph_api_url: str = "https://graph.facebook.com"
@@ -54,6 +56,7 @@ class Settings(BaseSettings):
                 ("whatsapp_app_secret", self.whatsapp_app_secret.get_secret_value(), DEV_APP_SECRET),
                 ("whatsapp_verify_token", self.whatsapp_verify_token.get_secret_value(), DEV_VERIFY_TOKEN),
                 ("whatsapp_access_token", self.whatsapp_access_token.get_secret_value(), DEV_ACCESS_TOKEN),
+                ("data_key", self.data_key.get_secret_value(), DEV_DATA_KEY),
             )
             if not value or value == dev
         ]
@@ -62,6 +65,11 @@ class Settings(BaseSettings):
         if problems:
             raise InsecureSettings("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def catalogue_root(self) -> Path:
+        """Where the catalogue files are: `CATALOGUE_DIR`, else the repository's `catalogue/`."""
+        return self.catalogue_dir or Path(__file__).resolve().parents[2] / "catalogue"
 
     @property
     def emulator_mounted(self) -> bool:

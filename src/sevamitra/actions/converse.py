@@ -1,49 +1,127 @@
 """The turn worker: each citizen's pending messages, in order, through the conversation engine.
 
-One transaction per citizen turn holds the new conversation state, the inbox rows marked done
-and the replies in the outbox, so a crash anywhere leaves either all of it or none.
+One transaction per citizen turn holds the new conversation state, the inbox rows marked done,
+any application submitted and the replies in the outbox, so a crash leaves all of it or none.
+The engine's effects (submit, track) are performed here and their outcomes fed back to it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sevamitra.core.conversation import Context, ConversationState, step
-from sevamitra.core.messages import Event, Inbound, MarkRead, Recipient, outbound_to_dict
-from sevamitra.core.ports import Clock, Conversations
+from sevamitra.core.applications import Status, due_at, reference_prefix
+from sevamitra.core.conversation import (
+    Context,
+    ConversationState,
+    Effect,
+    Outcome,
+    Submit,
+    Submitted,
+    Tracked,
+    step,
+)
+from sevamitra.core.decisions import Registry, decide, lookup_keys
+from sevamitra.core.fees import fee_amount
+from sevamitra.core.messages import Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
+from sevamitra.core.ports import CitizenTurn, Clock, Conversations, NewApplication
 
 log = logging.getLogger(__name__)
 
 Parse = Callable[[str, dict[str, Any]], Event | None]
+INDIA = timedelta(hours=5, minutes=30)
 
 
-async def converse(conversations: Conversations, parse: Parse, context: Context, clock: Clock, *, limit: int) -> int:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Turns:
+    """Everything a turn needs besides the citizen's own data."""
+
+    conversations: Conversations
+    parse: Parse
+    context: Context
+    clock: Clock
+    registry: Registry
+
+
+async def converse(turns: Turns, *, limit: int) -> int:
     """Process waiting citizens; returns how many messages were handled."""
     handled = 0
-    for address in await conversations.addresses_waiting(limit):
-        now = clock.now()
-        async with conversations.turn(address, now) as turn:
+    for address in await turns.conversations.addresses_waiting(limit):
+        now = turns.clock.now()
+        async with turns.conversations.turn(address, now) as turn:
             if turn is None:
                 continue  # another worker has this citizen now
             state = ConversationState.from_dict(turn.state) if turn.state else ConversationState()
             for record in turn.pending:
-                event = parse(record.kind, record.fragment)
+                event = turns.parse(record.kind, record.fragment)
                 if not isinstance(event, Inbound):
                     log.warning("inbox item %s is not a message; set aside", record.id)
                     turn.done(record, error="not a message")
                     continue
                 recipient = Recipient.of(event.sender)
-                result = step(state, event, context, now)
-                state = result.state
-                read = MarkRead(
-                    message_id=event.message_id, typing=bool(result.replies)
-                )  # "typing…" until replies land
+                state, replies = await _one_message(turns, turn, state, event, recipient, now)
+                read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
-                for reply in result.replies:
+                for reply in replies:
                     turn.enqueue(recipient, outbound_to_dict(reply), now, cause=record.id)
                 turn.save_state(state.to_dict(), recipient, now)
                 turn.done(record)
                 handled += 1
     return handled
+
+
+async def _one_message(
+    turns: Turns, turn: CitizenTurn, state: ConversationState, event: Inbound, recipient: Recipient, now: datetime
+) -> tuple[ConversationState, list[Outbound]]:
+    result = step(state, event, turns.context, now)
+    state, replies, effects = result.state, list(result.replies), list(result.effects)
+    while effects:
+        outcome = await _perform(turns, turn, effects.pop(0), recipient, now)
+        follow = step(state, outcome, turns.context, now)
+        state = follow.state
+        replies += follow.replies
+        effects += follow.effects
+    return state, replies
+
+
+async def _perform(turns: Turns, turn: CitizenTurn, effect: Effect, recipient: Recipient, now: datetime) -> Outcome:
+    if not isinstance(effect, Submit):
+        return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
+    submission = effect.submission
+    service = turns.context.catalogue.service(submission.service_id)
+    assert service is not None  # the engine only submits services of its catalogue
+    answers = dict(submission.answers)
+    status, decision, fee = Status.SUBMITTED, None, fee_amount(service.fee, answers)
+    if service.delivery.kind == "instant" and service.delivery.registry:
+        registry = service.delivery.registry
+        keys = {key: answers.get(key) for key in lookup_keys(registry)}
+        record = await turns.registry.lookup(registry, service.id, keys)
+        decision = decide(registry, service.id, answers, record, today=(now + INDIA).date())
+        status = Status.DECIDED if decision.outcome == "granted" else Status.NOT_FOUND
+        fee = decision.amount_inr if decision.amount_inr is not None else fee_amount(service.fee, answers, record)
+    reference = await turn.submit(
+        NewApplication(
+            submission=submission,
+            recipient=recipient,
+            reference_prefix=reference_prefix(service),
+            status=status,
+            submitted_at=now,
+            due_at=now if decision else due_at(service, now),
+            fee_inr=fee,
+            decision=(
+                {"outcome": decision.outcome, "facts": [list(f) for f in decision.facts], "amount_inr": decision.amount_inr}
+                if decision
+                else None
+            ),
+        )
+    )
+    return Submitted(
+        reference=reference,
+        service_id=service.id,
+        due_at=now if decision else due_at(service, now),
+        decision=decision,
+        amount_inr=fee if decision else None,
+    )

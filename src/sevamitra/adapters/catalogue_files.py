@@ -1,63 +1,293 @@
-"""Reads the catalogue (departments, services) and the locale texts from their YAML files."""
+"""Reads the catalogue (departments, services) and the locale texts from their YAML files.
+
+Service files carry a `spec_version`; older versions are migrated on load, so a state can keep
+files written for an earlier release. Problems are collected with the file they come from.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sevamitra.core.catalogue import Catalogue, Department, Service
+from sevamitra.core.catalogue import (
+    Catalogue,
+    Delivery,
+    Department,
+    Fee,
+    Output,
+    Service,
+    Sla,
+)
+from sevamitra.core.fields import FieldSpec, Option
 from sevamitra.core.texts import Texts
 
 DEFAULT_CATALOGUE_DIR = Path(__file__).resolve().parents[3] / "catalogue"
+SPEC_VERSION = 2
+
+try:  # the C loader is several times faster on hundreds of files
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pyyaml built without libyaml
+    _Loader = yaml.SafeLoader
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+Localised = dict[Literal["te", "en", "hi"], str]
 
 
 class _DepartmentFile(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    names: dict[str, str]
-    descriptions: dict[str, str] = {}
+    id: Slug
+    code: str = Field(pattern=r"^[A-Z]{2,5}$")
+    names: Localised
+    descriptions: Localised = {}
 
 
 class _DepartmentsFile(_Strict):
     departments: list[_DepartmentFile]
 
 
+class _Option(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    te: str
+    en: str
+    hi: str
+
+
+class _Field(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    type: str
+    required: bool = True
+    label: Localised = {}
+    hint: Localised = {}
+    options: list[_Option] = []
+    rules: dict[str, Any] = {}
+    accept: list[str] = []
+    max_mb: float | None = None
+
+
+class _Fee(_Strict):
+    kind: Literal["free", "fixed", "per_unit", "rule"]
+    amount_inr: int | None = Field(default=None, ge=0)
+    unit: Localised = {}
+    per_field: str | None = None
+    rule: str | None = None
+
+
+class _Sla(_Strict):
+    days: int | None = Field(default=None, ge=0)
+    minutes: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> _Sla:
+        if (self.days is None) == (self.minutes is None):
+            raise ValueError("give the SLA in days or in minutes")
+        return self
+
+
+class _Delivery(_Strict):
+    kind: Literal["instant", "reviewed"] = Field(alias="class")
+    approvers: list[str] = []
+    registry: str | None = None
+
+
+class _Validity(_Strict):
+    months: int = Field(gt=0)
+
+
+class _Output(_Strict):
+    kind: Literal["certificate", "receipt", "booking_pass", "information", "grievance_ticket"]
+    template: str | None = None
+    validity: _Validity | None = None
+
+
 class _ServiceFile(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    department: str
-    names: dict[str, str]
-    descriptions: dict[str, str] = {}
-    sla_days: int | None = Field(default=None, ge=0)
-    fee_rupees: int | None = Field(default=None, ge=0)
+    spec_version: Literal[2]
+    id: Annotated[str, Field(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+$")]
+    version: int = Field(ge=1)
+    code: Annotated[str, Field(pattern=r"^[A-Z0-9]+(-[A-Z0-9]+)*$", max_length=16)]
+    department: Slug
+    names: Localised
+    summary: Localised
+    aliases: dict[Literal["te", "en", "hi", "te_latn", "hi_latn"], list[str]] = {}
+    eligibility: Localised = {}
+    jurisdiction: Literal["state", "district", "mandal", "secretariat"]
+    delivery: _Delivery
+    sla: _Sla
+    fee: _Fee
+    fields: list[_Field] = []
+    documents: list[Localised] = []
+    output: _Output
+    faq: dict[Literal["fee", "documents", "time", "office", "eligibility"], Localised] = {}
+    source: str
 
 
-def _read(path: Path) -> object:
+def migrate_service(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a service file's data to the current `spec_version`, one version at a time."""
+    version = data.get("spec_version")
+    if version == 1:  # v1 kept rules as a list of one-key maps, options as bare ids, `te-Latn` aliases
+        data = dict(data)
+        data["fields"] = [_field_v1_to_v2(f) for f in data.get("fields", [])]
+        aliases = dict(data.get("aliases") or {})
+        if "te-Latn" in aliases:
+            aliases["te_latn"] = aliases.pop("te-Latn")
+        data["aliases"] = aliases
+        data["spec_version"] = 2
+    return data
+
+
+def _field_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    rules = data.get("rules")
+    if isinstance(rules, list):
+        data["rules"] = {k: v for rule in rules for k, v in rule.items()}
+    options = data.get("options")
+    if options and all(isinstance(o, str) for o in options):
+        # v1 had no translations: the English label stands in until the file is translated (lint says so)
+        data["options"] = [{"id": o, "en": o.replace("_", " ").capitalize(), "te": "", "hi": ""} for o in options]
+    return data
+
+
+def definition_hash(data: dict[str, Any]) -> str:
+    """A content hash of a service definition, recorded with every application made under it."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _service(data: _ServiceFile, digest: str) -> Service:
+    return Service(
+        id=data.id,
+        department_id=data.department,
+        names=dict(data.names),
+        summaries=dict(data.summary),
+        code=data.code,
+        version=data.version,
+        spec_version=data.spec_version,
+        aliases={k: tuple(v) for k, v in data.aliases.items()},
+        eligibility=dict(data.eligibility),
+        jurisdiction=data.jurisdiction,
+        delivery=Delivery(
+            kind=data.delivery.kind, approvers=tuple(data.delivery.approvers), registry=data.delivery.registry
+        ),
+        sla=Sla(days=data.sla.days, minutes=data.sla.minutes),
+        fee=Fee(
+            kind=data.fee.kind,
+            amount_inr=data.fee.amount_inr,
+            unit=dict(data.fee.unit),
+            per_field=data.fee.per_field,
+            rule=data.fee.rule,
+        ),
+        fields=tuple(
+            FieldSpec(
+                id=f.id,
+                type=f.type,
+                required=f.required,
+                labels=dict(f.label),
+                hints=dict(f.hint),
+                options=tuple(Option(id=o.id, labels={"te": o.te, "en": o.en, "hi": o.hi}) for o in f.options),
+                rules=dict(f.rules),
+                accept=tuple(f.accept),
+                max_mb=f.max_mb,
+            )
+            for f in data.fields
+        ),
+        documents=tuple(dict(d) for d in data.documents),
+        output=Output(
+            kind=data.output.kind,
+            template=data.output.template,
+            validity_months=data.output.validity.months if data.output.validity else None,
+        ),
+        faq={k: dict(v) for k, v in data.faq.items()},
+        source=data.source,
+        definition_hash=digest,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class CatalogueFilesError(ValueError):
+    def __init__(self, problems: list[FileProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _read(path: Path) -> Any:
     with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=_Loader)  # noqa: S506 (the safe loader, C or Python)
+
+
+def _errors(error: ValidationError) -> Iterator[str]:
+    for e in error.errors():
+        where = ".".join(str(p) for p in e["loc"])
+        yield f"{where}: {e['msg']}" if where else str(e["msg"])
+
+
+def read_catalogue(root: Path = DEFAULT_CATALOGUE_DIR) -> tuple[Catalogue | None, list[FileProblem]]:
+    """The catalogue and every problem found in its files (None when it cannot be built)."""
+    problems: list[FileProblem] = []
+    departments_path = root / "departments.yaml"
+    try:
+        departments = _DepartmentsFile.model_validate(_read(departments_path)).departments
+    except (ValidationError, OSError, yaml.YAMLError) as error:
+        messages = _errors(error) if isinstance(error, ValidationError) else [str(error)]
+        return None, [FileProblem(departments_path, m) for m in messages]
+    services: list[Service] = []
+    seen: dict[str, Path] = {}
+    for path in sorted((root / "services").glob("*/*.yaml")):
+        try:
+            raw = migrate_service(_read(path))
+            data = _ServiceFile.model_validate(raw)
+        except ValidationError as error:
+            problems += [FileProblem(path, m) for m in _errors(error)]
+            continue
+        except (OSError, yaml.YAMLError, AttributeError, TypeError) as error:
+            problems.append(FileProblem(path, f"not a service definition: {error}"))
+            continue
+        if data.id in seen:
+            problems.append(FileProblem(path, f"service id {data.id} is also used by {seen[data.id]}"))
+            continue
+        seen[data.id] = path
+        if path.parent.name != data.department:
+            problems.append(FileProblem(path, f"file is under {path.parent.name}/ but names department {data.department}"))
+        services.append(_service(data, definition_hash(raw)))
+    known = {d.id for d in departments}
+    for service in services:
+        if service.department_id not in known:
+            problems.append(FileProblem(seen[service.id], f"unknown department {service.department_id}"))
+    if any(s.department_id not in known for s in services):
+        return None, problems
+    catalogue = Catalogue(
+        departments=tuple(
+            Department(id=d.id, code=d.code, names=dict(d.names), descriptions=dict(d.descriptions))
+            for d in departments
+        ),
+        services=tuple(services),
+    )
+    return catalogue, problems
 
 
 def load_catalogue(root: Path = DEFAULT_CATALOGUE_DIR) -> Catalogue:
-    departments = _DepartmentsFile.model_validate(_read(root / "departments.yaml")).departments
-    services = [_ServiceFile.model_validate(_read(path)) for path in sorted((root / "services").glob("*/*.yaml"))]
-    return Catalogue(
-        departments=tuple(Department(id=d.id, names=d.names, descriptions=d.descriptions) for d in departments),
-        services=tuple(
-            Service(
-                id=s.id,
-                department_id=s.department,
-                names=s.names,
-                descriptions=s.descriptions,
-                sla_days=s.sla_days,
-                fee_rupees=s.fee_rupees,
-            )
-            for s in services
-        ),
-    )
+    """The catalogue, or CatalogueFilesError listing every problem in the files."""
+    catalogue, problems = read_catalogue(root)
+    if catalogue is None or problems:
+        raise CatalogueFilesError(problems)
+    return catalogue
 
 
 def load_texts(root: Path = DEFAULT_CATALOGUE_DIR) -> Texts:

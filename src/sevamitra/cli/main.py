@@ -42,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     chat = commands.add_parser("chat", help="a conversation in this terminal, through the same engine")
     chat.add_argument("--wa-id", default="919000000000")
 
+    catalogue = commands.add_parser("catalogue", help="check or export the service catalogue")
+    catalogue_commands = catalogue.add_subparsers(dest="catalogue_command", required=True)
+    catalogue_commands.add_parser("lint", help="check every service file; non-zero exit on any problem")
+    export = catalogue_commands.add_parser("export", help="the whole catalogue as one JSON document")
+    export.add_argument("--format", choices=["json"], default="json")
+
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
     bench.add_argument("what", choices=["ingest"])
     bench.add_argument("--seconds", type=float, default=10.0)
@@ -75,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         from sevamitra.cli.chat import chat as run_chat
 
         run_chat(_settings(), args.wa_id)
+    elif args.command == "catalogue":
+        from sevamitra.cli import catalogue as catalogue_cli
+
+        root = _settings().catalogue_root
+        run = catalogue_cli.lint if args.catalogue_command == "lint" else catalogue_cli.export
+        raise SystemExit(run(root))
     elif args.command == "bench":
         from sevamitra.cli.bench import ingest
 

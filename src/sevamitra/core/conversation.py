@@ -1,18 +1,39 @@
-"""The sans-IO dialogue engine: `step(state, inbound, context, now) -> Step(state, replies)`.
+"""The sans-IO dialogue engine: `step(state, event, context, now) -> Step(state, replies, effects)`.
 
 No I/O, no clock, no randomness: the same inputs always give the same replies, which is what lets
-golden transcripts pin every conversation down. Reply ids are small strings (`lang:te`,
-`dept:revenue`, `svc:income-certificate`, `nav:next`) that come back as `ChoiceIn.choice_id`.
+golden transcripts pin every conversation down. What needs the outside world (storing an
+application, looking one up) leaves as an *effect*; the action performs it and feeds the outcome
+back in as an event (`Submitted`, `Tracked`). Reply ids are small strings (`lang:te`,
+`dept:revenue`, `svc:revenue.income-certificate`, `answer:yes`, `form:submit`) that come back as
+`ChoiceIn.choice_id`.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from sevamitra.core.applications import ApplicationView, Submission, normalise_reference
 from sevamitra.core.catalogue import Catalogue, Department, Service
+from sevamitra.core.decisions import Decision
+from sevamitra.core.fees import fee_amount
+from sevamitra.core.forms import (
+    PICKER_TYPES,
+    Answer,
+    Ui,
+    check,
+    edit_menu,
+    field_to_edit,
+    new_draft,
+    pick_place,
+    question,
+    skip,
+    store,
+    summary,
+)
+from sevamitra.core.jurisdictions import Jurisdictions
 from sevamitra.core.messages import (
     Button,
     ButtonsOut,
@@ -21,20 +42,26 @@ from sevamitra.core.messages import (
     ListOut,
     ListRow,
     ListSection,
+    LocationIn,
+    MediaIn,
     Outbound,
     ReactionIn,
     SystemIn,
     TextIn,
     TextOut,
 )
+from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
+from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer
 
-Screen = Literal["start", "language", "departments", "services", "service"]
+Screen = Literal["start", "language", "departments", "services", "service", "search", "form", "confirm"]
 ROWS_PER_LIST = 10  # WhatsApp's limit on rows in one list message
 ROW_TITLE_LIMIT = 24
 ROW_DESCRIPTION_LIMIT = 72
 BUTTON_TITLE_LIMIT = 20
+BODY_LIMIT = 1024
 IDLE_TIMEOUT = timedelta(minutes=30)
+INDIA = timedelta(hours=5, minutes=30)  # dates a citizen reads are Indian dates
 
 
 def clip(text: str, limit: int) -> str:
@@ -62,6 +89,9 @@ def _syllable_boundary(text: str, i: int) -> bool:
 _VIRAMA_CLASS = 9  # Unicode canonical combining class of viramas: the next letter joins this one
 
 
+# ---------------------------------------------------------------- state, effects, outcomes
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationState:
     language: str | None = None
@@ -70,6 +100,8 @@ class ConversationState:
     service_id: str | None = None
     page: int = 0
     last_active: datetime | None = None
+    draft: dict[str, Any] | None = None  # a form being filled (see core.forms)
+    results: tuple[str, ...] = ()  # service ids of the last search
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +111,8 @@ class ConversationState:
             "service_id": self.service_id,
             "page": self.page,
             "last_active": self.last_active.isoformat() if self.last_active else None,
+            "draft": self.draft,
+            "results": list(self.results),
         }
 
     @staticmethod
@@ -91,45 +125,93 @@ class ConversationState:
             service_id=data.get("service_id"),
             page=int(data.get("page", 0)),
             last_active=datetime.fromisoformat(last_active) if last_active else None,
+            draft=data.get("draft"),
+            results=tuple(data.get("results", ())),
         )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Submit:
+    """Store this application (and decide it at once when the service is instant)."""
+
+    submission: Submission
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Track:
+    """Look up this citizen's applications: one by reference, or the latest ones."""
+
+    reference: str | None = None
+
+
+Effect = Submit | Track
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submitted:
+    reference: str
+    service_id: str
+    due_at: datetime
+    decision: Decision | None = None  # instant services: decided at once
+    amount_inr: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tracked:
+    asked: str | None
+    applications: tuple[ApplicationView, ...]
+
+
+Outcome = Submitted | Tracked
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Context:
-    """What the engine reads besides the message: the catalogue, the texts, the languages offered."""
+    """What the engine reads besides the message: the catalogue, the texts, the places, the languages."""
 
     catalogue: Catalogue
     texts: Texts
+    places: Jurisdictions | None = None
     languages: tuple[str, ...] = ("te", "en", "hi")
     idle_timeout: timedelta = IDLE_TIMEOUT
+    index: ServiceIndex | None = field(default=None, compare=False)
+
+    def search(self, text: str) -> list[Service]:
+        index = self.index or ServiceIndex(self.catalogue)
+        return index.search(text)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     state: ConversationState
     replies: tuple[Outbound, ...]
+    effects: tuple[Effect, ...] = ()
 
 
-def step(state: ConversationState, inbound: Inbound, context: Context, now: datetime) -> Step:
-    """Advance one citizen's conversation by one inbound message."""
-    if isinstance(inbound, ReactionIn | SystemIn):
+def step(state: ConversationState, event: Inbound | Outcome, context: Context, now: datetime) -> Step:
+    """Advance one citizen's conversation by one message (or by the outcome of an effect)."""
+    if isinstance(event, ReactionIn | SystemIn):
         return Step(state=state, replies=())  # nothing to answer
-    engine = _Engine(context, state)
+    engine = _Engine(context, state, now)
+    if isinstance(event, Submitted | Tracked):
+        return engine.finish(engine.outcome(event))
     if state.language is None:
-        return engine.finish(engine.first_contact(inbound), now)
+        return engine.finish(engine.first_contact(event))
     if state.last_active is not None and now - state.last_active > context.idle_timeout:
         engine.say(engine.t("session_expired"))
-        return engine.finish(engine.show_departments(page=0), now)
-    return engine.finish(engine.handle(inbound), now)
+        return engine.finish(engine.resume_or_menu())
+    return engine.finish(engine.handle(event))
 
 
 class _Engine:
-    """One step's working memory: the state as it changes and the replies gathered."""
+    """One step's working memory: the state as it changes, the replies and effects gathered."""
 
-    def __init__(self, context: Context, state: ConversationState) -> None:
+    def __init__(self, context: Context, state: ConversationState, now: datetime) -> None:
         self.context = context
         self.state = state
+        self.now = now
         self.replies: list[Outbound] = []
+        self.effects: list[Effect] = []
 
     # ------------------------------------------------------------ helpers
 
@@ -137,29 +219,43 @@ class _Engine:
     def language(self) -> str:
         return self.state.language or "en"
 
+    @property
+    def ui(self) -> Ui:
+        return Ui(t=self.t, language=self.language, clip=clip, page_rows=self.page_rows)
+
     def t(self, key: str, /, **params: object) -> str:
         return self.context.texts.get(self.language, key, **params)
 
     def say(self, message: Outbound | str) -> None:
-        self.replies.append(TextOut(body=message) if isinstance(message, str) else message)
+        self.replies.append(TextOut(body=clip(message, 4096)) if isinstance(message, str) else message)
 
-    def finish(self, state: ConversationState, now: datetime) -> Step:
-        return Step(state=replace(state, last_active=now), replies=tuple(self.replies))
+    def finish(self, state: ConversationState) -> Step:
+        return Step(state=replace(state, last_active=self.now), replies=tuple(self.replies), effects=tuple(self.effects))
 
     def words(self, key: str) -> frozenset[str]:
         return frozenset(
             w.strip().casefold() for text in self.context.texts.variants(key) for w in text.split(",") if w.strip()
         )
 
+    def local_date(self, moment: datetime) -> str:
+        return (moment + INDIA).strftime("%d-%m-%Y")
+
+    def button(self, choice_id: str, key: str) -> Button:
+        return Button(id=choice_id, title=clip(self.t(key), BUTTON_TITLE_LIMIT))
+
     # ------------------------------------------------------------ dispatch
 
     def handle(self, inbound: Inbound) -> ConversationState:
         if isinstance(inbound, ChoiceIn):
-            return self.choose(inbound.choice_id)
+            return self.choose(inbound.choice_id, inbound)
+        if self.state.screen == "form" and isinstance(inbound, MediaIn | LocationIn):
+            return self.answer(_answer_of(inbound))
         if not isinstance(inbound, TextIn):
             self.say(self.t("cannot_read_this"))
             return self.state
-        text = inbound.body.strip().casefold()
+        raw = inbound.body.strip()
+        text = raw.casefold()
+        first, _, rest = text.partition(" ")
         if text in self.words("words.reset"):
             return self.show_departments(page=0)
         if text in self.words("words.language"):
@@ -167,37 +263,62 @@ class _Engine:
         if text in self.words("words.help"):
             self.say(self.t("help"))
             return self.state
+        if text in self.words("words.cancel") and self.state.draft is not None:
+            return self.cancel_draft()
         if text in self.words("words.back"):
             return self.back()
-        if self.state.screen == "language":
-            chosen = self.language_named(text)
-            if chosen is not None:
-                return self.choose(f"lang:{chosen}")
+        if first in self.words("words.track") and self.state.screen not in ("form",):
+            return self.track(rest or None)
+        if self.state.screen in ("form", "confirm") and first in self.words("words.edit") and rest:
+            return self.edit_named(rest)
+        if self.state.screen == "form":
+            if text in self.words("words.skip"):
+                return self.skip_field()
+            return self.answer(raw)
+        if self.state.screen == "confirm" and text in self.words("words.submit"):
+            return self.submit()
+        if self.state.screen == "language" and (chosen := self.language_named(text)) is not None:
+            return self.choose(f"lang:{chosen}")
         if text.isdigit():
             choice = self.numbered_choice(int(text))
             if choice is not None:
                 return self.choose(choice)
+        if len(text) >= 3:
+            return self.search(raw)
         self.say(self.t("not_understood"))
         return self.repeat_screen()
 
-    def choose(self, choice_id: str) -> ConversationState:
+    def choose(self, choice_id: str, inbound: ChoiceIn | None = None) -> ConversationState:
         kind, _, value = choice_id.partition(":")
+        catalogue = self.context.catalogue
         if kind == "lang" and value in self.context.languages:
             self.state = replace(self.state, language=value)
             self.say(self.t("language_set"))
-            return self.show_departments(page=0)
-        if kind == "dept" and self.context.catalogue.department(value) is not None:
+            return self.resume_or_menu() if self.state.draft else self.show_departments(page=0)
+        if kind == "dept" and catalogue.department(value) is not None:
             return self.show_services(value, page=0)
-        if kind == "svc" and (service := self.context.catalogue.service(value)) is not None:
+        if kind == "svc" and (service := catalogue.service(value)) is not None:
             return self.show_service(service)
+        if kind == "apply" and (service := catalogue.service(value)) is not None:
+            return self.start(service)
+        if self.state.screen == "form" and kind in ("answer", "place", "page"):
+            return self.answer(value if kind == "answer" else choice_id, tapped=kind != "answer")
+        if kind == "form":
+            return self.form_action(value)
+        if kind == "edit" and self.state.draft is not None:
+            return self.edit_named(value)
         if kind == "page" and value.lstrip("-").isdigit():
             return self.turn_page(int(value))
+        if kind == "track":
+            return self.track(None)
         if kind == "nav":
             return self.back() if value == "back" else self.show_departments(page=0)
+        if inbound is not None and self.state.screen == "form":
+            return self.answer(inbound.title)
         self.say(self.t("not_understood"))
         return self.repeat_screen()
 
-    # ------------------------------------------------------------ screens
+    # ------------------------------------------------------------ first contact and menus
 
     def first_contact(self, inbound: Inbound) -> ConversationState:
         """Before a language is chosen only a language choice is read; anything else is welcomed."""
@@ -206,9 +327,11 @@ class _Engine:
                 return self.choose(inbound.choice_id)
             if isinstance(inbound, TextIn):
                 text = inbound.body.strip().casefold()
-                chosen = self.language_named(text) or (self.numbered_choice(int(text)) if text.isdigit() else None)
+                chosen = self.language_named(text)
+                if chosen is None and text.isdigit() and 1 <= int(text) <= len(self.context.languages):
+                    chosen = self.context.languages[int(text) - 1]
                 if chosen is not None:
-                    return self.choose(chosen if ":" in chosen else f"lang:{chosen}")
+                    return self.choose(f"lang:{chosen}")
         return self.welcome()
 
     def welcome(self) -> ConversationState:
@@ -234,7 +357,7 @@ class _Engine:
                 body=self.t("departments_prompt"),
                 button=clip(self.t("departments_button"), BUTTON_TITLE_LIMIT),
                 sections=(ListSection(rows=rows),),
-                footer=self.t("menu_footer"),
+                footer=clip(self.t("menu_footer"), 60),
             )
         )
         return replace(self.state, screen="departments", department_id=None, service_id=None, page=page)
@@ -250,34 +373,71 @@ class _Engine:
                 body=self.t("services_prompt", department=department.name(self.language)),
                 button=clip(self.t("services_button"), BUTTON_TITLE_LIMIT),
                 sections=(ListSection(rows=rows),),
-                footer=self.t("menu_footer"),
+                footer=clip(self.t("menu_footer"), 60),
             )
         )
         return replace(self.state, screen="services", department_id=department_id, service_id=None, page=page)
 
+    def fee_text(self, service: Service, answers: dict[str, Any] | None = None) -> str:
+        fee = service.fee
+        if fee.is_free:
+            return self.t("fee_free")
+        if fee.kind == "fixed":
+            return self.t("fee_rupees", amount=fee.amount_inr)
+        if fee.kind == "per_unit":
+            amount = fee_amount(fee, answers or {})
+            unit = fee.unit.get(self.language) or fee.unit.get("en", "")
+            each = self.t("fee_per_unit", amount=fee.amount_inr, unit=unit)
+            return each if amount is None else f"{self.t('fee_rupees', amount=amount)} ({each})"
+        return self.t(f"fee_rule.{fee.rule}")
+
+    def sla_text(self, service: Service) -> str:
+        if service.sla.minutes is not None:
+            return self.t("sla_minutes", minutes=service.sla.minutes)
+        days = service.sla.days or 0
+        if days == 0:
+            return self.t("sla_instant")
+        return self.t("sla_one_day") if days == 1 else self.t("sla_days", days=days)
+
     def show_service(self, service: Service) -> ConversationState:
         lang = self.language
-        fee = self.t("fee_free") if not service.fee_rupees else self.t("fee_rupees", amount=service.fee_rupees)
-        if not service.sla_days:
-            sla = self.t("sla_instant")
-        else:
-            sla = self.t("sla_one_day") if service.sla_days == 1 else self.t("sla_days", days=service.sla_days)
+        lines = [f"*{service.name(lang)}*", service.description(lang), ""]
+        lines.append(f"{self.t('fee_label')}: {self.fee_text(service)}")
+        lines.append(f"{self.t('time_label')}: {self.sla_text(service)}")
+        if service.documents:
+            lines += ["", self.t("documents_label")]
+            lines += [f"• {d.get(lang) or d.get('en', '')}" for d in service.documents]
+        if service.eligibility:
+            lines += ["", f"{self.t('eligibility_label')}: {service.eligibility.get(lang) or service.eligibility.get('en')}"]
+        draft = self.state.draft
+        continuing = draft is not None and draft["service"] == service.id
+        first = self.button(f"form:{'continue' if continuing else 'start'}", "button_continue" if continuing else "button_apply")
+        if service.output.kind == "information":
+            first = self.button(f"apply:{service.id}", "button_answer")
         self.say(
             ButtonsOut(
-                body=self.t(
-                    "service_details",
-                    name=service.name(lang),
-                    description=service.description(lang),
-                    fee=fee,
-                    sla=sla,
-                ),
-                buttons=(
-                    Button(id="nav:back", title=clip(self.t("button_back"), BUTTON_TITLE_LIMIT)),
-                    Button(id="nav:menu", title=clip(self.t("button_menu"), BUTTON_TITLE_LIMIT)),
-                ),
+                body=clip("\n".join(lines).strip(), BODY_LIMIT),
+                buttons=(first, self.button("nav:back", "button_back"), self.button("nav:menu", "button_menu")),
             )
         )
         return replace(self.state, screen="service", department_id=service.department_id, service_id=service.id)
+
+    def search(self, text: str) -> ConversationState:
+        found = self.context.search(text)
+        if not found:
+            self.say(self.t("not_understood"))
+            return self.repeat_screen()
+        if len(found) == 1:
+            return self.show_service(found[0])
+        rows = tuple(self.service_row(s) for s in found[:ROWS_PER_LIST])
+        self.say(
+            ListOut(
+                body=self.t("search_results"),
+                button=clip(self.t("services_button"), BUTTON_TITLE_LIMIT),
+                sections=(ListSection(rows=rows),),
+            )
+        )
+        return replace(self.state, screen="search", results=tuple(s.id for s in found[:ROWS_PER_LIST]), page=0)
 
     def repeat_screen(self) -> ConversationState:
         screen = self.state.screen
@@ -289,10 +449,22 @@ class _Engine:
             service = self.context.catalogue.service(self.state.service_id)
             if service is not None:
                 return self.show_service(service)
+        if screen in ("form", "confirm") and self.state.draft is not None:
+            return self.ask_current()
         return self.show_departments(self.state.page if screen == "departments" else 0)
 
     def back(self) -> ConversationState:
-        if self.state.screen == "service" and self.state.department_id:
+        screen, draft = self.state.screen, self.state.draft
+        if screen == "form" and draft is not None:
+            if draft.get("place"):
+                return self.ask_current(replace(self.state, draft={**draft, "place": {}}))
+            if draft["index"] > 0:
+                return self.ask_current(replace(self.state, draft={**draft, "index": draft["index"] - 1}))
+        if screen in ("form", "confirm") and draft is not None:
+            service = self.context.catalogue.service(draft["service"])
+            if service is not None:
+                return self.show_service(service)
+        if screen == "service" and self.state.department_id:
             return self.show_services(self.state.department_id, page=0)
         return self.show_departments(page=0)
 
@@ -300,6 +472,219 @@ class _Engine:
         if self.state.screen == "services" and self.state.department_id:
             return self.show_services(self.state.department_id, page)
         return self.show_departments(page)
+
+    # ------------------------------------------------------------ the form
+
+    def service_of_draft(self) -> Service | None:
+        draft = self.state.draft
+        return self.context.catalogue.service(draft["service"]) if draft else None
+
+    def start(self, service: Service) -> ConversationState:
+        if service.output.kind == "information":
+            return self.inform(service)
+        if not service.fields:
+            return self.confirm(replace(self.state, draft=new_draft(service)))
+        self.say(self.t("form_intro", service=service.name(self.language), count=len(service.fields)))
+        return self.ask_current(replace(self.state, draft=new_draft(service)))
+
+    def inform(self, service: Service) -> ConversationState:
+        lang = self.language
+        lines = [f"*{service.name(lang)}*", service.description(lang)]
+        lines += [answer.get(lang) or answer.get("en", "") for answer in service.faq.values()]
+        self.say(
+            ButtonsOut(
+                body=clip("\n\n".join(line for line in lines if line), BODY_LIMIT),
+                buttons=(self.button("nav:back", "button_back"), self.button("nav:menu", "button_menu")),
+            )
+        )
+        return replace(self.state, screen="service", service_id=service.id, department_id=service.department_id)
+
+    def ask_current(self, state: ConversationState | None = None) -> ConversationState:
+        state = state or self.state
+        self.state = state
+        service = self.service_of_draft()
+        draft = state.draft
+        if service is None or draft is None:  # the service left the catalogue since the draft began
+            self.say(self.t("form_service_gone"))
+            return self.show_departments(page=0)
+        if draft["index"] >= len(service.fields):
+            return self.confirm(state)
+        for message in question(service, draft, self.ui, self.context.places):
+            self.say(message)
+        return replace(state, screen="form", service_id=service.id)
+
+    def answer(self, given: Answer, *, tapped: bool = False) -> ConversationState:
+        service, draft = self.service_of_draft(), self.state.draft
+        if service is None or draft is None:
+            return self.ask_current()
+        spec = service.fields[draft["index"]]
+        places = self.context.places
+        if spec.type in PICKER_TYPES and places is not None and isinstance(given, str):
+            choice = given if tapped else None
+            moved = pick_place(spec, draft, choice, None if tapped else given, places)
+            if moved.problem:
+                self.say(self.t(moved.problem))
+                return self.ask_current()
+            if moved.place is not None:
+                return self.ask_current(replace(self.state, draft={**draft, "place": moved.place}))
+            given = moved.answer if moved.answer is not None else given
+        result = check(spec, given, (self.now + INDIA).date(), self.language)
+        if isinstance(result, Invalid):
+            self.say(self.t(f"invalid.{result.code}", **result.params))
+            return self.ask_current()
+        draft = store(draft, spec, result)
+        return self.next_question(draft)
+
+    def next_question(self, draft: dict[str, Any]) -> ConversationState:
+        if draft.get("editing"):
+            return self.confirm(replace(self.state, draft={**draft, "editing": False, "index": _end(self.service_of_draft())}))
+        return self.ask_current(replace(self.state, draft={**draft, "index": draft["index"] + 1}))
+
+    def skip_field(self) -> ConversationState:
+        service, draft = self.service_of_draft(), self.state.draft
+        if service is None or draft is None:
+            return self.ask_current()
+        spec = service.fields[draft["index"]]
+        if spec.required:
+            self.say(self.t("cannot_skip"))
+            return self.ask_current()
+        return self.next_question(skip(draft, spec))
+
+    def confirm(self, state: ConversationState) -> ConversationState:
+        self.state = state
+        service, draft = self.service_of_draft(), state.draft
+        assert service is not None and draft is not None
+        for message in summary(service, draft, self.ui, self.fee_text(service, draft["answers"])):
+            self.say(message)
+        return replace(state, screen="confirm")
+
+    def form_action(self, action: str) -> ConversationState:
+        service, draft = self.service_of_draft(), self.state.draft
+        if action == "start" and self.state.service_id:
+            chosen = self.context.catalogue.service(self.state.service_id)
+            if chosen is not None:
+                return self.start(chosen)
+        if draft is None or service is None:
+            return self.show_departments(page=0)
+        if action == "continue":
+            return self.ask_current()
+        if action == "restart":
+            return self.start(service)
+        if action == "cancel":
+            return self.cancel_draft()
+        if action == "edit":
+            self.say(edit_menu(service, self.ui))
+            return replace(self.state, screen="confirm")
+        if action == "submit" and self.state.screen == "confirm":
+            return self.submit()
+        return self.repeat_screen()
+
+    def edit_named(self, name: str) -> ConversationState:
+        service, draft = self.service_of_draft(), self.state.draft
+        if service is None or draft is None:
+            return self.repeat_screen()
+        index = next((i for i, f in enumerate(service.fields) if f.id == name), None)
+        if index is None:
+            index = field_to_edit(service, name, self.ui)
+        if index is None:
+            self.say(self.t("edit_unknown"))
+            return self.repeat_screen()
+        return self.ask_current(replace(self.state, draft={**draft, "index": index, "editing": True, "place": {}}))
+
+    def cancel_draft(self) -> ConversationState:
+        self.say(self.t("form_cancelled"))
+        self.state = replace(self.state, draft=None)
+        return self.show_departments(page=0)
+
+    def submit(self) -> ConversationState:
+        service, draft = self.service_of_draft(), self.state.draft
+        if service is None or draft is None:
+            return self.repeat_screen()
+        if service.delivery.registry == "applications":  # "track" services: a lookup, not an application
+            reference = str(draft["answers"].get("reference_number", ""))
+            self.state = replace(self.state, draft=None)
+            return self.track(reference)
+        self.effects.append(
+            Submit(
+                submission=Submission(
+                    service_id=service.id,
+                    service_version=draft["version"],
+                    definition_hash=draft["hash"],
+                    language=self.language,
+                    answers=dict(draft["answers"]),
+                )
+            )
+        )
+        self.say(self.t("submitting"))
+        return replace(self.state, draft=None, screen="service")
+
+    def resume_or_menu(self) -> ConversationState:
+        service = self.service_of_draft()
+        if service is None:
+            return self.show_departments(page=0)
+        self.say(
+            ButtonsOut(
+                body=self.t("draft_waiting", service=service.name(self.language)),
+                buttons=(
+                    self.button("form:continue", "button_continue"),
+                    self.button("form:restart", "button_restart"),
+                    self.button("nav:menu", "button_menu"),
+                ),
+            )
+        )
+        return replace(self.state, screen="service", service_id=service.id)
+
+    # ------------------------------------------------------------ tracking and outcomes
+
+    def track(self, typed: str | None) -> ConversationState:
+        reference = normalise_reference(typed) if typed else None
+        if typed and reference is None:
+            self.say(self.t("track_bad_reference"))
+            return self.state
+        self.effects.append(Track(reference=reference))
+        return self.state
+
+    def outcome(self, event: Submitted | Tracked) -> ConversationState:
+        if isinstance(event, Tracked):
+            return self.tracked(event)
+        service = self.context.catalogue.service(event.service_id)
+        name = service.name(self.language) if service else event.service_id
+        decision = event.decision
+        lines: list[str]
+        if decision is None:
+            lines = [self.t("submitted_reviewed", service=name, reference=event.reference, due=self.local_date(event.due_at))]
+        else:
+            lines = [self.t(f"decision.{decision.outcome}", service=name)]
+            lines += [f"{self.t(label)}: {value}" for label, value in decision.facts]
+            if event.amount_inr:
+                lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
+            lines.append(self.t("reference_line", reference=event.reference))
+        self.say(
+            ButtonsOut(
+                body=clip("\n".join(lines), BODY_LIMIT),
+                buttons=(self.button("track:", "button_track"), self.button("nav:menu", "button_menu")),
+            )
+        )
+        return self.state
+
+    def tracked(self, event: Tracked) -> ConversationState:
+        if not event.applications:
+            self.say(self.t("track_not_found" if event.asked else "track_none"))
+            return self.state
+        lines = [self.t("track_title")]
+        for app in event.applications:
+            service = self.context.catalogue.service(app.service_id)
+            lines.append(
+                self.t(
+                    "track_line",
+                    reference=app.reference,
+                    service=service.name(self.language) if service else app.service_id,
+                    status=self.t(f"status.{app.status.value}"),
+                    due=self.local_date(app.due_at),
+                )
+            )
+        self.say(clip("\n".join(lines), 4096))
+        return self.state
 
     # ------------------------------------------------------------ lists
 
@@ -318,6 +703,9 @@ class _Engine:
             title=clip(service.name(lang), ROW_TITLE_LIMIT),
             description=clip(service.description(lang), ROW_DESCRIPTION_LIMIT) or None,
         )
+
+    def page_rows(self, entries: list[ListRow], page: int) -> tuple[tuple[ListRow, ...], int]:
+        return self.paged_rows(entries, page, back_row=False)
 
     def paged_rows(self, entries: list[ListRow], page: int, *, back_row: bool) -> tuple[tuple[ListRow, ...], int]:
         """One page of `entries` plus navigation rows, never more than WhatsApp's ten rows."""
@@ -352,6 +740,8 @@ class _Engine:
         elif screen == "services" and self.state.department_id:
             entries = [self.service_row(s) for s in catalogue.services_of(self.state.department_id)]
             rows, _ = self.paged_rows(entries, self.state.page, back_row=True)
+        elif screen == "search":
+            rows = tuple(ListRow(id=f"svc:{s}", title=s) for s in self.state.results)
         else:
             return None
         return rows[number - 1].id if 1 <= number <= len(rows) else None
@@ -363,3 +753,15 @@ class _Engine:
             if text in names:
                 return lang
         return None
+
+
+def _answer_of(inbound: MediaIn | LocationIn) -> Answer:
+    if isinstance(inbound, LocationIn):
+        return LocationAnswer(latitude=inbound.latitude, longitude=inbound.longitude)
+    return MediaAnswer(
+        media_id=inbound.media_id, mime_type=inbound.mime_type or "", size_bytes=None, filename=inbound.filename
+    )
+
+
+def _end(service: Service | None) -> int:
+    return len(service.fields) if service else 0

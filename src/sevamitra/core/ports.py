@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sevamitra.core.applications import ApplicationView, Status, Submission
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
 
 
@@ -71,6 +72,18 @@ class Inbox(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewApplication:
+    submission: Submission
+    recipient: Recipient
+    reference_prefix: str
+    status: Status
+    submitted_at: datetime
+    due_at: datetime
+    fee_inr: int | None = None
+    decision: dict[str, Any] | None = None
+
+
 class CitizenTurn(Protocol):
     """One citizen's pending messages and conversation, locked for one transaction."""
 
@@ -126,3 +139,10 @@ class Statuses(Protocol):
         ...
 
     async def postpone(self, record: InboxRecord, until: datetime, *, give_up: bool) -> None: ...
+
+
+class Sealer(Protocol):
+    """Encryption at rest for personal data."""
+
+    def seal(self, plain: bytes) -> str: ...
+    def open(self, sealed: str) -> bytes: ...

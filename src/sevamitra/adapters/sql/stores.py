@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,10 +22,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
-from sevamitra.adapters.sql.tables import conversations, inbox, outbox
+from sevamitra.adapters.sql.tables import applications, conversations, inbox, outbox, reference_counters
+from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.delivery import advances
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
-from sevamitra.core.ports import InboxRecord, NewInboxItem, OutboxRecord
+from sevamitra.core.ports import InboxRecord, NewInboxItem, NewApplication, OutboxRecord, Sealer
 
 PROCESSED_KINDS = ("message", "status")  # the rest is stored for the record and not processed
 
@@ -108,9 +110,18 @@ class SqlInbox:
         ]
 
 
+def _seal(sealer: Sealer, data: Any) -> str:
+    return sealer.seal(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _unseal(sealer: Sealer, sealed: str) -> Any:
+    return json.loads(sealer.open(sealed))
+
+
 @dataclass
 class SqlCitizenTurn:
     connection: AsyncConnection
+    sealer: Sealer
     address: str
     pending: list[InboxRecord]
     state: dict[str, Any] | None
@@ -141,11 +152,68 @@ class SqlCitizenTurn:
             }
         )
 
+    async def submit(self, application: NewApplication) -> str:
+        """Store an application under a fresh reference number, in this turn's transaction."""
+        number = await self._next_number(application.reference_prefix, application.submitted_at.year)
+        reference = format_reference(application.reference_prefix, application.submitted_at.year, number)
+        submission = application.submission
+        await self.connection.execute(
+            insert(applications).values(
+                reference=reference,
+                service_id=submission.service_id,
+                service_version=submission.service_version,
+                definition_hash=submission.definition_hash,
+                address=self.address,
+                wa_id=application.recipient.wa_id,
+                user_id=application.recipient.user_id,
+                language=submission.language,
+                answers=_seal(self.sealer, dict(submission.answers)),
+                status=application.status.value,
+                decision=application.decision,
+                fee_inr=application.fee_inr,
+                submitted_at=application.submitted_at,
+                due_at=application.due_at,
+                updated_at=application.submitted_at,
+            )
+        )
+        return reference
+
+    async def _next_number(self, prefix: str, year: int) -> int:
+        c = self.connection
+        bumped = await c.execute(
+            update(reference_counters)
+            .where(reference_counters.c.prefix == prefix, reference_counters.c.year == year)
+            .values(last=reference_counters.c.last + 1)
+            .returning(reference_counters.c.last)
+        )
+        row = bumped.first()
+        if row is not None:
+            return int(row.last)
+        await c.execute(insert(reference_counters).values(prefix=prefix, year=year, last=1))
+        return 1
+
+    async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
+        """This citizen's applications: the one with `reference`, or the latest ones."""
+        query = select(applications).where(applications.c.address == self.address)
+        if reference is not None:
+            query = query.where(applications.c.reference == reference)
+        rows = await self.connection.execute(query.order_by(applications.c.id.desc()).limit(limit))
+        return [
+            ApplicationView(
+                reference=r.reference,
+                service_id=r.service_id,
+                status=Status(r.status),
+                submitted_at=r.submitted_at,
+                due_at=r.due_at,
+            )
+            for r in rows
+        ]
+
     async def flush(self, existed: bool) -> None:
         c = self.connection
         if self._save is not None:
             state, recipient = self._save
-            values = {"state": state, "wa_id": recipient.wa_id, "user_id": recipient.user_id, "updated_at": self._now}
+            values = {"state": _seal(self.sealer, state), "wa_id": recipient.wa_id, "user_id": recipient.user_id, "updated_at": self._now}
             if existed:
                 await c.execute(update(conversations).where(conversations.c.address == self.address).values(values))
             else:
@@ -161,8 +229,9 @@ class SqlCitizenTurn:
 
 
 class SqlConversations:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self.engine = engine
+        self.sealer = sealer
         self.sqlite = is_sqlite(engine)
 
     async def addresses_waiting(self, limit: int) -> list[str]:
@@ -191,12 +260,17 @@ class SqlConversations:
                 .where(inbox.c.address == address, inbox.c.state == "pending", inbox.c.kind == "message")
                 .order_by(inbox.c.id)
             )
-            state = await connection.scalar(select(conversations.c.state).where(conversations.c.address == address))
+            sealed = await connection.scalar(select(conversations.c.state).where(conversations.c.address == address))
             turn = SqlCitizenTurn(
-                connection=connection, address=address, pending=[_record(r) for r in rows], state=state, _now=now
+                connection=connection,
+                sealer=self.sealer,
+                address=address,
+                pending=[_record(r) for r in rows],
+                state=_unseal(self.sealer, sealed) if sealed is not None else None,
+                _now=now,
             )
             yield turn
-            await turn.flush(existed=state is not None)
+            await turn.flush(existed=sealed is not None)
 
 
 def _error_values(error: ChannelError | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     MetaData,
     String,
     Table,
@@ -50,7 +51,7 @@ conversations = Table(
     Column("address", String(64), primary_key=True),
     Column("wa_id", String(32)),
     Column("user_id", String(64)),
-    Column("state", JSON, nullable=False),
+    Column("state", Text, nullable=False),  # sealed JSON: a draft holds personal data
     Column("created_at", Stamp, nullable=False),
     Column("updated_at", Stamp, nullable=False),
 )
@@ -76,4 +77,35 @@ outbox = Table(
     Column("error_code", Integer),
     Column("error", Text),
     Index("ix_outbox_due", "state", "address", "id"),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("service_id", String(80), nullable=False),
+    Column("service_version", Integer, nullable=False),
+    Column("definition_hash", String(64), nullable=False),  # the exact definition the citizen answered
+    Column("address", String(64), nullable=False),  # the citizen who owns it
+    Column("wa_id", String(32)),
+    Column("user_id", String(64)),
+    Column("language", String(8), nullable=False),
+    Column("answers", Text, nullable=False),  # sealed JSON: personal data is encrypted at rest
+    Column("status", String(16), nullable=False),
+    Column("decision", JSON),  # instant services: the registry's answer (facts, amount)
+    Column("fee_inr", Integer),
+    Column("submitted_at", Stamp, nullable=False),
+    Column("due_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    Index("ix_applications_owner", "address", "submitted_at"),
+)
+
+reference_counters = Table(
+    "reference_counters",
+    metadata,
+    Column("prefix", String(32), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("last", Integer, nullable=False),
+    PrimaryKeyConstraint("prefix", "year"),
 )
