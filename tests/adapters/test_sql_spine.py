@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sevamitra.actions.converse import converse
+from sevamitra.actions.converse import Turns, converse
 from sevamitra.actions.statuses import apply_statuses
-from sevamitra.adapters.catalogue_files import load_catalogue, load_texts
+from sevamitra.adapters.catalogue_files import DEFAULT_CATALOGUE_DIR, load_catalogue, load_texts
+from sevamitra.adapters.jurisdiction_files import load_jurisdictions
+from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.sql.stores import SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
 from sevamitra.adapters.sql.tables import inbox, outbox
 from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
@@ -20,7 +24,28 @@ from sevamitra.core.conversation import Context
 from sevamitra.core.ports import NewInboxItem
 from sevamitra.testing.clock import FixedClock
 
-CONTEXT = Context(catalogue=load_catalogue(), texts=load_texts())
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "catalogue"
+CONTEXT = Context(
+    catalogue=load_catalogue(FIXTURE),
+    texts=load_texts(),
+    places=load_jurisdictions(DEFAULT_CATALOGUE_DIR / "jurisdictions"),
+)
+SEALER = AesGcmSealer.from_secret("test-data-key")
+
+
+class NoRegistry:
+    async def lookup(self, registry: str, service_id: str, keys: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return None
+
+
+def turns(engine: AsyncEngine, clock: FixedClock, conversations: SqlConversations | None = None) -> Turns:
+    return Turns(
+        conversations=conversations or SqlConversations(engine, SEALER),
+        parse=parse_item,
+        context=CONTEXT,
+        clock=clock,
+        registry=NoRegistry(),
+    )
 
 
 def text_update(wa_id: str, body: str, message_id: str, timestamp: int = 1768469400) -> bytes:
@@ -71,22 +96,22 @@ async def test_a_redelivered_message_is_stored_once(engine: AsyncEngine) -> None
 
 async def test_a_redelivered_message_is_answered_once(engine: AsyncEngine) -> None:
     store, clock = SqlInbox(engine), FixedClock()
-    conversations = SqlConversations(engine)
+    conversations = SqlConversations(engine, SEALER)
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
-    assert await converse(conversations, parse_item, CONTEXT, clock, limit=10) == 1
+    assert await converse(turns(engine, clock, conversations), limit=10) == 1
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
-    assert await converse(conversations, parse_item, CONTEXT, clock, limit=10) == 0
+    assert await converse(turns(engine, clock, conversations), limit=10) == 0
     replies = [r for r in await rows(engine, outbox) if r.payload["kind"] != "mark_read"]
     assert [r.payload["kind"] for r in replies] == ["text", "buttons"]
 
 
 async def test_a_turn_saves_state_marks_read_and_queues_replies_together(engine: AsyncEngine) -> None:
     store, clock = SqlInbox(engine), FixedClock()
-    conversations = SqlConversations(engine)
+    conversations = SqlConversations(engine, SEALER)
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
-    await converse(conversations, parse_item, CONTEXT, clock, limit=10)
+    await converse(turns(engine, clock, conversations), limit=10)
     await store.add(items(text_update("919000000001", "1", "wamid.B")), clock.now())
-    await converse(conversations, parse_item, CONTEXT, clock, limit=10)
+    await converse(turns(engine, clock, conversations), limit=10)
     queued = await rows(engine, outbox)
     assert queued[0].payload == {"kind": "mark_read", "message_id": "wamid.A", "typing": True}
     assert queued[0].wa_id == "919000000001"
@@ -104,7 +129,7 @@ async def test_statuses_and_unknown_changes_are_kept_but_not_conversed(engine: A
     await store.add(items(json.dumps(update).encode()), clock.now())
     await store.add(items(b"not json at all"), clock.now())
     assert [r.state for r in await rows(engine, inbox)] == ["ignored", "ignored"]
-    assert await converse(SqlConversations(engine), parse_item, CONTEXT, clock, limit=10) == 0
+    assert await converse(turns(engine, clock), limit=10) == 0
 
 
 async def test_each_citizens_messages_are_processed_in_arrival_order_by_concurrent_workers(
@@ -117,10 +142,10 @@ async def test_each_citizens_messages_are_processed_in_arrival_order_by_concurre
     for step_no, word in enumerate(script):
         for wa_id in citizens:
             await store.add(items(text_update(wa_id, word, f"wamid.{wa_id}.{step_no}")), clock.now())
-    workers = [SqlConversations(engine) for _ in range(4)]
+    workers = [SqlConversations(engine, SEALER) for _ in range(4)]
 
     async def work(conversations: SqlConversations) -> None:
-        while await converse(conversations, parse_item, CONTEXT, clock, limit=3):
+        while await converse(turns(engine, clock, conversations), limit=3):
             await asyncio.sleep(0)
 
     await asyncio.gather(*(work(w) for w in workers))
@@ -133,7 +158,7 @@ async def test_each_citizens_messages_are_processed_in_arrival_order_by_concurre
             if r.address == wa_id and r.payload["kind"] == "mark_read"
         ]
         assert mark_reads == [f"wamid.{wa_id}.{n}" for n in range(len(script))]
-    async with SqlConversations(engine).turn(citizens[0], clock.now()) as turn:
+    async with SqlConversations(engine, SEALER).turn(citizens[0], clock.now()) as turn:
         assert turn is not None and turn.state is not None
         assert turn.state["language"] == "en" and turn.state["screen"] == "departments"
 
@@ -142,7 +167,7 @@ async def test_outbox_offers_only_the_head_of_each_citizens_queue(engine: AsyncE
     store, clock = SqlInbox(engine), FixedClock()
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
     await store.add(items(text_update("919000000002", "hi", "wamid.B")), clock.now())
-    await converse(SqlConversations(engine), parse_item, CONTEXT, clock, limit=10)
+    await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
     first = await box.claim(10, clock.now(), 60)
     assert sorted(r.address for r in first) == ["919000000001", "919000000002"]
@@ -156,7 +181,7 @@ async def test_outbox_offers_only_the_head_of_each_citizens_queue(engine: AsyncE
 async def test_an_expired_lease_is_claimed_again(engine: AsyncEngine) -> None:
     store, clock = SqlInbox(engine), FixedClock()
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
-    await converse(SqlConversations(engine), parse_item, CONTEXT, clock, limit=10)
+    await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
     (record,) = await box.claim(10, clock.now(), 60)
     clock.advance(seconds=61)
@@ -166,7 +191,7 @@ async def test_an_expired_lease_is_claimed_again(engine: AsyncEngine) -> None:
 async def test_status_webhooks_advance_an_outbound_message_and_never_go_back(engine: AsyncEngine) -> None:
     store, clock = SqlInbox(engine), FixedClock()
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
-    await converse(SqlConversations(engine), parse_item, CONTEXT, clock, limit=10)
+    await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
     (record,) = await box.claim(10, clock.now(), 60)
     await box.sent(record, "wamid.OUT1", clock.now())
@@ -180,7 +205,7 @@ async def test_status_webhooks_advance_an_outbound_message_and_never_go_back(eng
 async def test_a_status_that_overtakes_its_send_result_is_applied_once_the_id_is_known(engine: AsyncEngine) -> None:
     store, clock = SqlInbox(engine), FixedClock()
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
-    await converse(SqlConversations(engine), parse_item, CONTEXT, clock, limit=10)
+    await converse(turns(engine, clock), limit=10)
     await store.add(items(status_update("wamid.EARLY", "delivered")), clock.now())
     statuses = SqlStatuses(engine)
     assert await apply_statuses(statuses, parse_item, clock, limit=10) == 0
@@ -197,7 +222,7 @@ async def test_a_status_that_overtakes_its_send_result_is_applied_once_the_id_is
 async def test_a_failed_status_records_its_error_code(engine: AsyncEngine, code: int) -> None:
     store, clock = SqlInbox(engine), FixedClock()
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
-    await converse(SqlConversations(engine), parse_item, CONTEXT, clock, limit=10)
+    await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
     (record,) = await box.claim(10, clock.now(), 60)
     await box.sent(record, "wamid.F", clock.now())
