@@ -349,6 +349,8 @@ def broken(change: str) -> list[str]:
         last_children[0]["allowed-mime-types"] = ["application/x-unknown"]
     elif change == "sensitive names nothing":
         first["sensitive"] = ["nothing"]
+    elif change == "answer dropped":
+        del complete_payload(flow)["n3"]
     elif change == "unknown component":
         first_children.insert(1, {"type": "Carousel", "name": "c"})
     else:
@@ -396,6 +398,7 @@ def broken(change: str) -> list[str]:
         ("unsupported mime type", "not a MIME type a DocumentPicker supports"),
         ("sensitive names nothing", "sensitive names 'nothing'"),
         ("unknown component", "unknown component type 'Carousel'"),
+        ("answer dropped", "screen STEP_A: no payload sends the answer to n3 on"),
     ],
 )
 def test_the_checker_rejects_a_broken_flow(change: str, expected: str) -> None:

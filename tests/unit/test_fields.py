@@ -20,10 +20,12 @@ from sevamitra.core.fields import (
     choice_key,
     date_window,
     spec_problems,
+    text_example,
 )
 
 LOCALES = Path(__file__).resolve().parents[2] / "catalogue" / "locales"
 LABELS = {"te": "ప్రశ్న", "en": "Question", "hi": "प्रश्न"}
+HINTS = {"te": "AB1234 లాగా", "en": "Like AB1234", "hi": "AB1234 जैसा"}
 
 
 def option(option_id: str, en: str | None = None) -> Option:
@@ -56,7 +58,7 @@ def only_problem(field_spec: FieldSpec) -> str:
 
 def test_the_field_types_are_the_documented_ones() -> None:
     assert len(FIELD_TYPES) == len(set(FIELD_TYPES)) == 24
-    assert GENERIC_TYPES | SPECIFIC_TYPES == set(FIELD_TYPES)
+    assert set(FIELD_TYPES) == GENERIC_TYPES | SPECIFIC_TYPES
     assert not GENERIC_TYPES & SPECIFIC_TYPES
     assert set(RULES) <= set(FIELD_TYPES)
 
@@ -186,6 +188,13 @@ def test_a_rule_value_of_the_wrong_kind_or_range_is_a_problem(
     assert expected in only_problem(spec(field_type, rules=rules))
 
 
+def test_a_min_length_above_the_default_max_length_is_a_problem() -> None:
+    assert only_problem(spec("text", rules={"min_length": 1001})) == (
+        "rule min_length (1001) is greater than the default max_length (1000)"
+    )
+    assert spec_problems(spec("text", rules={"min_length": 1001, "max_length": 2000})) == []
+
+
 @pytest.mark.parametrize(
     ("field_type", "rules", "expected"),
     [
@@ -223,15 +232,43 @@ def test_more_choices_than_options_is_a_problem() -> None:
     assert problems == ["min_choices 3 is more than the 2 options", "max_choices 3 is more than the 2 options"]
 
 
-def test_a_pattern_needs_a_matching_example_and_hints() -> None:
-    hints = {"te": "AB1234 లాగా", "en": "Like AB1234", "hi": "AB1234 जैसा"}
-    good = {"pattern": "[A-Z]{2}[0-9]{4}", "example": "AB1234"}
-    assert spec_problems(spec("text", rules=good, hints=hints)) == []
-    assert "needs an `example`" in only_problem(spec("text", rules={"pattern": "[0-9]+"}, hints=hints))
-    assert "does not match the pattern" in only_problem(spec("text", rules={**good, "example": "ab12"}, hints=hints))
-    assert "needs a hint in te, en and hi (missing: te, hi)" in only_problem(
-        spec("text", rules=good, hints={"en": "Like AB1234"})
+def test_a_pattern_needs_hints_in_every_language() -> None:
+    rules = {"pattern": "[A-Z]{2}[0-9]{4}", "example": "AB1234"}
+    assert spec_problems(spec("text", rules=rules, hints=HINTS)) == []
+    assert only_problem(spec("text", rules=rules, hints={"en": "Like AB1234"})) == (
+        "a text field with a pattern needs a hint in te, en and hi (missing: te, hi)"
     )
+
+
+def test_a_pattern_takes_its_sample_answer_from_a_word_of_the_hint() -> None:
+    survey = {"pattern": "^[0-9]+(/[0-9A-Z]+)*$"}
+    hints = {"te": "ఉదా: 123 లేదా 123/2A", "en": "e.g. 123/2A.", "hi": "जैसे: 123 या 123/2A"}
+    field_spec = spec("text", rules=survey, hints=hints)
+    assert spec_problems(field_spec) == []
+    assert text_example(field_spec) == "123/2A"
+
+
+def test_a_pattern_without_an_example_anywhere_is_a_problem() -> None:
+    field_spec = spec(
+        "text", rules={"pattern": "[A-Z]{2}[0-9]{4}"}, hints={lang: "Two letters, four digits" for lang in LANGUAGES}
+    )
+    assert (
+        only_problem(field_spec)
+        == "a text field with a pattern needs a word in its hint that matches it, or an `example` rule"
+    )
+    assert text_example(field_spec) is None
+
+
+def test_an_example_rule_wins_over_the_hint_and_must_match_the_pattern() -> None:
+    rules = {"pattern": "[A-Z]{2}[0-9]{4}", "example": "XY9876"}
+    assert text_example(spec("text", rules=rules, hints=HINTS)) == "XY9876"
+    wrong = spec("text", rules={**rules, "example": "ab12"}, hints=HINTS)
+    assert only_problem(wrong) == "the example 'ab12' does not match the pattern '[A-Z]{2}[0-9]{4}'"
+
+
+def test_a_hint_word_outside_the_length_rules_is_no_example() -> None:
+    rules = {"pattern": "[0-9]+", "min_length": 4}
+    assert text_example(spec("text", rules=rules, hints={lang: "e.g. 123 or 12345" for lang in LANGUAGES})) == "12345"
 
 
 def test_a_broken_pattern_is_a_problem() -> None:
@@ -241,8 +278,8 @@ def test_a_broken_pattern_is_a_problem() -> None:
 @pytest.mark.parametrize(
     ("example", "expected"),
     [
-        ("two  spaces", "single spaces, ASCII digits"),
-        ("౧౨౩", "single spaces, ASCII digits"),
+        ("ab  cd", "single spaces, ASCII digits"),
+        ("౧౨౩౪", "single spaces, ASCII digits"),
         ("abc", "is not from 4 to 10 characters long"),
     ],
 )
@@ -253,7 +290,9 @@ def test_an_example_must_be_as_validation_leaves_it(example: str, expected: str)
 
 @pytest.mark.parametrize("field_type", ["choice_one", "choice_many"])
 def test_a_choice_needs_at_least_two_options(field_type: str) -> None:
-    assert only_problem(spec(field_type, options=(option("salary"),))) == "a choice field needs at least 2 options (has 1)"
+    assert (
+        only_problem(spec(field_type, options=(option("salary"),))) == "a choice field needs at least 2 options (has 1)"
+    )
 
 
 def test_duplicate_option_ids_are_a_problem() -> None:
@@ -273,7 +312,9 @@ def test_options_sharing_a_label_are_a_problem() -> None:
 
 
 def test_numbers_as_option_ids_or_labels_are_a_problem() -> None:
-    problems = spec_problems(spec("choice_one", options=(option("salary"), Option(id="2", labels=dict.fromkeys(LANGUAGES, "7")))))
+    problems = spec_problems(
+        spec("choice_one", options=(option("salary"), Option(id="2", labels=dict.fromkeys(LANGUAGES, "7"))))
+    )
     assert any("option id '2' is a number" in p for p in problems)
     assert any("label '7' (en) is a number" in p for p in problems)
 
@@ -284,12 +325,17 @@ def test_a_blank_option_id_is_a_problem() -> None:
 
 
 def test_options_on_another_type_are_a_problem() -> None:
-    assert only_problem(spec("text", options=TWO_OPTIONS)) == "options are only for choice_one and choice_many, not text"
+    assert (
+        only_problem(spec("text", options=TWO_OPTIONS)) == "options are only for choice_one and choice_many, not text"
+    )
 
 
 def test_a_document_needs_accept_and_max_mb() -> None:
     problems = spec_problems(FieldSpec(id="f", type="document", labels=LABELS))
-    assert [p.split(":")[0] for p in problems] == ["a document field needs `accept`", "a document field needs max_mb, its size limit in MB"]
+    assert [p.split(":")[0] for p in problems] == [
+        "a document field needs `accept`",
+        "a document field needs max_mb, its size limit in MB",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -297,7 +343,7 @@ def test_a_document_needs_accept_and_max_mb() -> None:
     [
         ({"max_mb": 0}, "max_mb must be above 0 and at most 100 (got 0)"),
         ({"max_mb": 101}, "max_mb must be above 0 and at most 100 (got 101)"),
-        ({"max_mb": float("nan")}, "max_mb must be a number"),
+        ({"max_mb": float("nan")}, "max_mb must be a number (got nan)"),
         ({"accept": ("PDF",)}, "accept: 'PDF' is not a lower-case MIME type like image/jpeg"),
         ({"accept": ("application/pdf", "application/pdf")}, "accept lists a MIME type more than once"),
     ],
@@ -307,7 +353,10 @@ def test_bad_accept_or_max_mb_of_a_document_is_a_problem(kwargs: dict[str, objec
 
 
 def test_a_photo_accepts_only_images() -> None:
-    assert only_problem(spec("photo", accept=("application/pdf",))) == "accept: a photo must be an image, not application/pdf"
+    assert (
+        only_problem(spec("photo", accept=("application/pdf",)))
+        == "accept: a photo must be an image, not application/pdf"
+    )
 
 
 def test_accept_and_max_mb_on_another_type_are_a_problem() -> None:

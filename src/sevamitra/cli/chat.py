@@ -9,38 +9,9 @@ import itertools
 
 from sevamitra.bootstrap import SystemClock, build_context
 from sevamitra.core.conversation import ConversationState, step
-from sevamitra.core.messages import (
-    ButtonsOut,
-    ChoiceIn,
-    Inbound,
-    ListOut,
-    Outbound,
-    Sender,
-    TextIn,
-    TextOut,
-)
+from sevamitra.core.messages import ChoiceIn, Inbound, Sender, TextIn
+from sevamitra.core.transcript import render
 from sevamitra.settings import Settings
-
-
-def render(message: Outbound, choices: list[tuple[str, str]]) -> str:
-    """The message as terminal text; its tappable choices are appended to `choices`."""
-    if isinstance(message, TextOut):
-        return message.body
-    if isinstance(message, ButtonsOut):
-        lines = [message.body]
-        for button in message.buttons:
-            choices.append((button.id, button.title))
-            lines.append(f"  [{len(choices)}] {button.title}")
-        return "\n".join(lines)
-    if isinstance(message, ListOut):
-        lines = [message.body, f"  ≡ {message.button}"]
-        for row in (r for s in message.sections for r in s.rows):
-            choices.append((row.id, row.title))
-            lines.append(f"  [{len(choices)}] {row.title}" + (f" · {row.description}" if row.description else ""))
-        if message.footer:
-            lines.append(f"  ({message.footer})")
-        return "\n".join(lines)
-    return f"<{type(message).__name__}>"
 
 
 def chat(settings: Settings, wa_id: str) -> None:

@@ -655,7 +655,7 @@ class _Engine:
             lines = [self.t("submitted_reviewed", service=name, reference=event.reference, due=self.local_date(event.due_at))]
         else:
             lines = [self.t(f"decision.{decision.outcome}", service=name)]
-            lines += [f"{self.t(label)}: {value}" for label, value in decision.facts]
+            lines += [f"{self.t(label)}: {value}" if value else self.t(label) for label, value in decision.facts]
             if event.amount_inr:
                 lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
             lines.append(self.t("reference_line", reference=event.reference))

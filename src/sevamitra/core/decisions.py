@@ -114,6 +114,10 @@ def _count(answers: Mapping[str, Any], key: str) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
 
+def _date_fact(label: str, day: date | None) -> tuple[tuple[str, str], ...]:
+    return ((label, show_date(day)),) if day is not None else ()
+
+
 def _bookable(day: date | None, record: Mapping[str, Any], today: date) -> bool:
     """Whether a journey or visit on `day` is inside the booking window (today up to `advance_days`)."""
     advance = record.get("advance_days", 60)
@@ -248,7 +252,7 @@ def _pension(service_id: str, answers: Mapping[str, Any], record: Mapping[str, A
 def _bus(service_id: str, answers: Mapping[str, Any], record: Mapping[str, Any], today: date) -> Decision:
     day, seats = _answer_date(answers, "journey_date"), _count(answers, "seats")
     if day is None or not seats or not _bookable(day, record, today):
-        return Decision(outcome="unavailable", facts=(("fact.journey_date", show_date(answers.get("journey_date"))),))
+        return Decision(outcome="unavailable", facts=_date_fact("fact.journey_date", day))
     for bus in record.get("services", ()):
         left, total = on_weekday(bus["seats_left"], day), int(bus["seats"])
         if left >= seats:
@@ -271,13 +275,13 @@ def _bus(service_id: str, answers: Mapping[str, Any], record: Mapping[str, Any],
                 ("fact.amount_due", format_inr(fare * seats)),
             )
             return Decision(outcome="granted", record=chosen, amount_inr=fare * seats, facts=facts)
-    return Decision(outcome="unavailable", facts=(("fact.journey_date", show_date(day)),))
+    return Decision(outcome="unavailable", facts=_date_fact("fact.journey_date", day))
 
 
 def _temple(service_id: str, answers: Mapping[str, Any], record: Mapping[str, Any], today: date) -> Decision:
     day, persons = _answer_date(answers, "visit_date"), _count(answers, "persons")
     if day is None or not persons or not _bookable(day, record, today):
-        return Decision(outcome="unavailable", facts=(("fact.visit_date", show_date(answers.get("visit_date"))),))
+        return Decision(outcome="unavailable", facts=_date_fact("fact.visit_date", day))
     for slot in record.get("slots", ()):
         if on_weekday(slot["capacity"], day) >= persons:
             chosen = {
@@ -294,7 +298,8 @@ def _temple(service_id: str, answers: Mapping[str, Any], record: Mapping[str, An
                 ("fact.persons", str(persons)),
             )
             return Decision(outcome="granted", record=chosen, facts=facts)
-    return Decision(outcome="unavailable", facts=(("fact.temple", str(record["temple"])), ("fact.visit_date", show_date(day))))
+    full = (("fact.temple", str(record["temple"])), ("fact.visit_date", show_date(day)))
+    return Decision(outcome="unavailable", facts=full)
 
 
 # --- scheme eligibility ------------------------------------------------------------------------------
@@ -311,7 +316,10 @@ def _requirement(condition: Mapping[str, Any]) -> str:
     if "one_of" in condition:
         return ""
     low, high = condition.get("min"), condition.get("max")
-    shown = format_inr if condition.get("unit") == "inr" else str
+
+    def shown(number: Any) -> str:
+        return format_inr(number) if condition.get("unit") == "inr" else str(number)
+
     if low is not None and high is not None:
         return f"{shown(low)}–{shown(high)}"
     return f"≥ {shown(low)}" if low is not None else f"≤ {shown(high)}"

@@ -53,7 +53,7 @@ CHOICE_TYPES: Final = frozenset({"choice_one", "choice_many"})
 MEDIA_TYPES: Final = frozenset({"document", "photo"})
 
 RULES: Final[Mapping[str, frozenset[str]]] = {
-    # `example`: a sample answer; required with `pattern`, which no generator can invert.
+    # `example`: a sample answer, for a `pattern` whose hints show none (example_answer cannot invert a regex).
     "text": frozenset({"min_length", "max_length", "pattern", "example"}),
     "number": frozenset({"min", "max"}),
     "amount_inr": frozenset({"min", "max"}),
@@ -191,6 +191,8 @@ def _rule_problems(spec: FieldSpec) -> Iterator[str]:
             if (count := rules.get(name, 0)) > len(spec.options):
                 yield f"{name} {count} is more than the {len(spec.options)} options"
     if spec.type == "text":
+        if "max_length" not in rules and rules.get("min_length", 0) > TEXT_MAX_LENGTH:
+            yield f"rule min_length ({rules['min_length']}) is greater than the default max_length ({TEXT_MAX_LENGTH})"
         yield from _pattern_problems(spec)
 
 
@@ -226,6 +228,30 @@ def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def text_example(spec: FieldSpec) -> str | None:
+    """A sample answer to a text field with a pattern: its `example` rule, else the first word of a hint that fits."""
+    example = spec.rules.get("example")
+    if isinstance(example, str):
+        return example
+    for language in (_FALLBACK_LANGUAGE, *LANGUAGES):
+        for word in spec.hints.get(language, "").split():
+            for candidate in (word, word.strip(".,;:!?()'\"")):
+                if candidate and _fits(spec, candidate):
+                    return candidate
+    return None
+
+
+def _fits(spec: FieldSpec, text: str) -> bool:
+    pattern = spec.rules.get("pattern")
+    least, most = spec.rules.get("min_length", 1), spec.rules.get("max_length", TEXT_MAX_LENGTH)
+    if not (_is_int(least) and _is_int(most) and least <= len(text) <= most and _is_normal(text)):
+        return False
+    try:
+        return not isinstance(pattern, str) or re.fullmatch(pattern, text) is not None
+    except re.error:
+        return False
+
+
 def _pattern_problems(spec: FieldSpec) -> Iterator[str]:
     pattern, example = spec.rules.get("pattern"), spec.rules.get("example")
     if isinstance(pattern, str) and pattern:
@@ -234,10 +260,10 @@ def _pattern_problems(spec: FieldSpec) -> Iterator[str]:
         except re.error as e:
             yield f"rule pattern is not a valid regular expression: {e}"
             return
-        if not isinstance(example, str):
-            yield "a text field with a pattern needs an `example` answer that matches it"
-        elif compiled.fullmatch(example) is None:
+        if isinstance(example, str) and compiled.fullmatch(example) is None:
             yield f"the example {example!r} does not match the pattern {pattern!r}"
+        elif text_example(spec) is None:
+            yield "a text field with a pattern needs a word in its hint that matches it, or an `example` rule"
         if missing := _missing_languages(spec.hints):
             yield f"a text field with a pattern needs a hint in te, en and hi (missing: {', '.join(missing)})"
     if isinstance(example, str) and example:

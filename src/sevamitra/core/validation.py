@@ -22,17 +22,21 @@ from sevamitra.core.fields import (
     TEXT_MAX_LENGTH,
     FieldSpec,
     date_window,
+    text_example,
 )
 from sevamitra.core.idnumbers import mask_aadhaar, verhoeff_check, verhoeff_digit
 
 __all__ = [
     "ERROR_CODES",
+    "Answer",
     "Invalid",
     "LocationAnswer",
     "MediaAnswer",
     "PlaceAnswer",
     "Valid",
+    "age_on",
     "example_answer",
+    "format_date",
     "mask_aadhaar",
     "normalise_digits",
     "normalise_text",
@@ -149,7 +153,11 @@ def normalise_text(text: str) -> str:
 
 
 def validate(spec: FieldSpec, answer: Answer, *, today: date, language: str = "en") -> Valid | Invalid:
-    """Check one answer to one field: `Valid` with the value to store, or `Invalid` with an error code."""
+    """Check one answer to one field: `Valid` with the value to store, or `Invalid` with an error code.
+
+    Text is normalised first (`normalise_text`). An empty answer is `required` even for an optional
+    field: the conversation offers those a skip instead.
+    """
     if spec.type in MEDIA_TYPES:
         return _media(spec, answer) if isinstance(answer, MediaAnswer) else Invalid(code=f"expected_{spec.type}")
     if spec.type == "location":
@@ -329,9 +337,9 @@ def _date_of_birth(spec: FieldSpec, text: str, today: date, language: str) -> Va
 
 
 def _number(spec: FieldSpec, text: str, today: date, language: str) -> Valid | Invalid:
-    if not re.fullmatch(r"[+-]?[0-9]{1,16}", text.replace(" ", "")):
+    if not re.fullmatch(r"[+-]?[0-9]{1,16}", text):
         return Invalid(code="number_invalid")
-    number = int(text.replace(" ", ""))
+    number = int(text)
     if (least := spec.rules.get("min")) is not None and number < least:
         return Invalid(code="number_below", params={"min": least})
     if (most := spec.rules.get("max")) is not None and number > most:
@@ -482,8 +490,8 @@ def example_answer(spec: FieldSpec, *, today: date) -> Answer:
     if spec.type == "aadhaar":
         return "23456789012" + verhoeff_digit("23456789012")
     if spec.type == "text":
-        if "example" in rules:
-            return str(rules["example"])
+        if "pattern" in rules or "example" in rules:
+            return text_example(spec) or ""
         length = _clamp(6, rules.get("min_length", 1), rules.get("max_length", TEXT_MAX_LENGTH))
         return ("Sample" + "a" * length)[:length]
     return _EXAMPLES[spec.type]

@@ -320,6 +320,8 @@ def _screen_id(index: int) -> str:
 
 
 def _component(spec: FieldSpec, say: _Say, today: date | None) -> dict[str, Any]:
+    if spec.type in _IN_CHAT_TYPES:
+        return _in_chat(spec, say)
     options = len(spec.options)
     if spec.type == "choice_one" and options <= OPTION_LIMITS["Dropdown"]:
         kind = "RadioButtonsGroup" if options <= RADIO_MAX_OPTIONS else "Dropdown"
@@ -340,7 +342,7 @@ def _component(spec: FieldSpec, say: _Say, today: date | None) -> dict[str, Any]
         return _picker("DocumentPicker", spec, say) | {"allowed-mime-types": mime_types}
     if spec.type in _TEXT_INPUT_TYPES:
         return _text_input(spec, say)
-    return _in_chat(spec, say)  # address_ap, district, location, and what no component takes
+    return _in_chat(spec, say)  # choices too long for any component, documents of types Meta cannot pick
 
 
 def _label(spec: FieldSpec, say: _Say, kind: str) -> tuple[str, str]:
@@ -471,6 +473,7 @@ def flow_problems(flow: dict[str, Any]) -> list[str]:
     for screen in screens:
         problems += _screen_problems(screen, inputs, screens)
     problems += _routing_problems(flow, screens)
+    problems += _unsent_inputs(screens, inputs)
     problems += _version_problems(version, screens)
     return problems
 
@@ -805,6 +808,24 @@ def _routing_problems(flow: dict[str, Any], screens: list[dict[str, Any]]) -> It
             yield f"screen {screen_id}: no navigate leads to it from {entries[0]}"
     if _has_cycle(edges):
         yield "screens: the navigate actions form a loop"
+
+
+def _unsent_inputs(screens: list[dict[str, Any]], inputs: Mapping[Any, dict[str, dict[str, Any]]]) -> Iterator[str]:
+    """Inputs no action payload sends on: the citizen's answer would be lost."""
+    sent: set[tuple[Any, str]] = set()
+    for screen in screens:
+        for footer in _footers(screen):
+            for text in _strings(_action(footer).get("payload")):
+                for reference in _REFERENCE.findall(text):
+                    parts = reference.split(".")
+                    if len(parts) == 2 and parts[0] == "form":
+                        sent.add((screen.get("id"), parts[1]))
+                    elif len(parts) == 4 and parts[0] == "screen" and parts[2] == "form":
+                        sent.add((parts[1], parts[3]))
+    for screen_id, named in inputs.items():
+        for name in named:
+            if (screen_id, name) not in sent:
+                yield f"screen {screen_id}: no payload sends the answer to {name} on"
 
 
 def _has_cycle(edges: Mapping[Any, list[Any]]) -> bool:

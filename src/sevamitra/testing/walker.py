@@ -1,0 +1,143 @@
+"""Walks a service's form through the engine with valid sample answers, recording the transcript.
+
+Used by the golden transcript tests (every service, Telugu and English, frozen clock and ids) and
+by the catalogue benchmark. Outcomes of effects are made up deterministically: a reference number
+from the service code, and for instant services the registry's rules with no record found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sevamitra.core.applications import due_at, format_reference, reference_prefix
+from sevamitra.core.catalogue import Service
+from sevamitra.core.conversation import Context, ConversationState, Step, Submit, Submitted, Track, Tracked, step
+from sevamitra.core.decisions import decide
+from sevamitra.core.messages import ChoiceIn, Inbound, LocationIn, MediaIn, Sender, TextIn
+from sevamitra.core.transcript import render
+from sevamitra.core.validation import LocationAnswer, MediaAnswer, PlaceAnswer, example_answer
+
+FROZEN = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+CITIZEN = Sender(wa_id="919000000001", user_id="IN.000919000000001", name="Golden")
+
+
+@dataclass
+class Walk:
+    context: Context
+    language: str
+    now: datetime = FROZEN
+    state: ConversationState = field(init=False)
+    lines: list[str] = field(default_factory=list)
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        self.state = ConversationState(language=self.language, screen="departments", last_active=self.now)
+
+    def send(self, event: Inbound | Submitted | Tracked, said: str) -> Step:
+        self.lines.append(f"> {said}")
+        result = step(self.state, event, self.context, self.now)
+        self.state = result.state
+        self.lines += [render(r) for r in result.replies]
+        for effect in result.effects:
+            outcome = self.outcome(effect)
+            self.send(outcome, f"({type(outcome).__name__})")
+        return result
+
+    def outcome(self, effect: Submit | Track) -> Submitted | Tracked:
+        if isinstance(effect, Track):
+            return Tracked(asked=effect.reference, applications=())
+        service = self.context.catalogue.service(effect.submission.service_id)
+        assert service is not None
+        instant = service.delivery.kind == "instant" and service.delivery.registry
+        decision = (
+            decide(service.delivery.registry or "", service.id, effect.submission.answers, None, today=self.now.date())
+            if instant
+            else None
+        )
+        return Submitted(
+            reference=format_reference(reference_prefix(service), self.now.year, 1),
+            service_id=service.id,
+            due_at=self.now if decision else due_at(service, self.now),
+            decision=decision,
+        )
+
+    def _id(self) -> str:
+        self.n += 1
+        return f"wamid.golden.{self.n}"
+
+    def text(self, body: str) -> Step:
+        return self.send(TextIn(message_id=self._id(), sender=CITIZEN, sent_at=self.now, body=body), body)
+
+    def tap(self, choice_id: str) -> Step:
+        event = ChoiceIn(message_id=self._id(), sender=CITIZEN, sent_at=self.now, choice_id=choice_id, title="")
+        return self.send(event, f"[{choice_id}]")
+
+    def answer(self, service: Service) -> None:
+        """Answer the question on screen with the field's sample answer."""
+        draft = self.state.draft
+        assert draft is not None
+        spec = service.fields[draft["index"]]
+        sample = example_answer(spec, today=self.now.date())
+        if isinstance(sample, PlaceAnswer) or spec.type in ("address_ap", "district"):
+            self.pick_place(spec.type)
+        elif isinstance(sample, MediaAnswer):
+            kind = "image" if sample.mime_type.startswith("image/") else "document"
+            media = MediaIn(
+                message_id=self._id(), sender=CITIZEN, sent_at=self.now, kind=kind,
+                media_id=sample.media_id, mime_type=sample.mime_type, filename=sample.filename,
+            )
+            self.send(media, f"<{kind} {sample.mime_type}>")
+        elif isinstance(sample, LocationAnswer):
+            place = LocationIn(
+                message_id=self._id(), sender=CITIZEN, sent_at=self.now,
+                latitude=sample.latitude, longitude=sample.longitude,
+            )
+            self.send(place, f"<location {sample.latitude},{sample.longitude}>")
+        else:
+            self.text(_matching(spec.rules.get("pattern"), spec.hints.get("en", ""), sample))
+
+    def pick_place(self, field_type: str) -> None:
+        """Tap the first district that has places below it, then the first entries down the tree."""
+        places = self.context.places
+        assert places is not None
+        district = next(d for d in places.districts() if places.children(d.id))
+        self.tap(f"place:{district.id}")
+        if field_type == "district":
+            return
+        mandal = next(m for m in places.children(district.id) if places.children(m.id))
+        self.tap(f"place:{mandal.id}")
+        self.tap(f"place:{places.children(mandal.id)[0].id}")
+
+    def apply(self, service: Service) -> str:
+        """The whole walk: open the service, answer every question, submit; the transcript as text."""
+        self.tap(f"svc:{service.id}")
+        if service.output.kind == "information":
+            self.tap(f"apply:{service.id}")
+            return "\n".join(self.lines)
+        self.tap("form:start")
+        guard = 0
+        while self.state.screen == "form":
+            guard += 1
+            if guard > 4 * (len(service.fields) + 3):
+                raise AssertionError(f"{service.id}: the form does not advance\n" + "\n".join(self.lines[-12:]))
+            before = self.state.draft["index"] if self.state.draft else None
+            self.answer(service)
+            if self.state.screen == "form" and self.state.draft and self.state.draft["index"] == before:
+                raise AssertionError(f"{service.id}: a sample answer was refused\n" + "\n".join(self.lines[-8:]))
+        if self.state.screen != "confirm":
+            raise AssertionError(f"{service.id}: no summary after the form\n" + "\n".join(self.lines[-8:]))
+        self.tap("form:submit")
+        return "\n".join(self.lines)
+
+
+_SAMPLES = ("123/4A", "1234567890", "123456", "12345678", "AP39AB1234", "ABC1234567", "2026", "A1234567", "12")
+
+
+def _matching(pattern: object, hint: str, sample: str) -> str:
+    """A sample that fits a text field's pattern: the hint's own example, else a common shape."""
+    if not isinstance(pattern, str):
+        return sample
+    candidates = [w.strip(".,;:()") for w in hint.split()] + list(_SAMPLES) + [sample]
+    return next((c for c in candidates if c and re.fullmatch(pattern, c)), sample)
