@@ -250,7 +250,7 @@ def test_a_pattern_takes_its_sample_answer_from_a_word_of_the_hint() -> None:
 
 def test_a_pattern_without_an_example_anywhere_is_a_problem() -> None:
     field_spec = spec(
-        "text", rules={"pattern": "[A-Z]{2}[0-9]{4}"}, hints={lang: "Two letters, four digits" for lang in LANGUAGES}
+        "text", rules={"pattern": "[A-Z]{2}[0-9]{4}"}, hints=dict.fromkeys(LANGUAGES, "Two letters, four digits")
     )
     assert (
         only_problem(field_spec)
@@ -268,7 +268,7 @@ def test_an_example_rule_wins_over_the_hint_and_must_match_the_pattern() -> None
 
 def test_a_hint_word_outside_the_length_rules_is_no_example() -> None:
     rules = {"pattern": "[0-9]+", "min_length": 4}
-    assert text_example(spec("text", rules=rules, hints={lang: "e.g. 123 or 12345" for lang in LANGUAGES})) == "12345"
+    assert text_example(spec("text", rules=rules, hints=dict.fromkeys(LANGUAGES, "e.g. 123 or 12345"))) == "12345"
 
 
 def test_a_broken_pattern_is_a_problem() -> None:

@@ -761,12 +761,15 @@ def test_an_unknown_type_is_a_programming_error() -> None:
 # --- properties over generated specs ---
 
 OPTION_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyzఅఆఇకగచజతదనపమయరలవసహ కిమార", min_size=1, max_size=12)
-TEXT_PATTERNS = [
-    ("[A-Z]{2}[0-9]{4}", "AB1234"),
-    ("[0-9]+", "42"),
-    ("[a-z ]+", "a b c"),
-    ("(?i)sy\\.? ?no\\.? [0-9/]+", "Sy No 12/3"),
+TEXT_PATTERNS: list[tuple[str, dict[str, object]]] = [
+    ("[A-Z]{2}[0-9]{4}", {"example": "AB1234"}),
+    ("[0-9]+", {"example": "42"}),
+    ("[a-z ]+", {"example": "a b c"}),
+    ("(?i)sy\\.? ?no\\.? [0-9/]+", {"example": "Sy No 12/3"}),
+    ("^[0-9]+(/[0-9A-Z]+)*$", {}),  # the sample answer comes from the hint
+    ("[0-9]{1,4}(\\.[0-9]{1,2})?", {}),
 ]
+PATTERN_HINTS = {"te": "ఉదా: 123/2A లేదా 2.50", "en": "e.g. 123/2A or 2.50", "hi": "जैसे: 123/2A या 2.50"}
 
 
 def _pair(draw: st.DrawFn, low: int, high: int, names: tuple[str, str]) -> dict[str, object]:

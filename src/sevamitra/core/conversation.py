@@ -52,7 +52,7 @@ from sevamitra.core.messages import (
 )
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
-from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer
+from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid
 
 Screen = Literal["start", "language", "departments", "services", "service", "search", "form", "confirm"]
 ROWS_PER_LIST = 10  # WhatsApp's limit on rows in one list message
@@ -532,8 +532,20 @@ class _Engine:
         if isinstance(result, Invalid):
             self.say(self.t(f"invalid.{result.code}", **result.params))
             return self.ask_current()
+        if spec.type in PICKER_TYPES and places is not None:
+            result = Valid(value=result.value, display=self.place_names(given))
         draft = store(draft, spec, result)
         return self.next_question(draft)
+
+    def place_names(self, given: Answer) -> str:
+        """A picked place as names the citizen reads: village, mandal, district."""
+        places = self.context.places
+        ids = [given.village, given.mandal, given.district] if isinstance(given, PlaceAnswer) else [str(given)]
+        names = []
+        for place_id in ids:
+            place = places.get(place_id) if places else None
+            names.append(place.name(self.language) if place else place_id.rpartition("~")[2])
+        return ", ".join(names)
 
     def next_question(self, draft: dict[str, Any]) -> ConversationState:
         if draft.get("editing"):
@@ -656,9 +668,10 @@ class _Engine:
         else:
             lines = [self.t(f"decision.{decision.outcome}", service=name)]
             lines += [f"{self.t(label)}: {value}" if value else self.t(label) for label, value in decision.facts]
-            if event.amount_inr:
-                lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
-            lines.append(self.t("reference_line", reference=event.reference))
+            if decision.outcome == "granted":
+                if event.amount_inr:
+                    lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
+                lines.append(self.t("reference_line", reference=event.reference))
         self.say(
             ButtonsOut(
                 body=clip("\n".join(lines), BODY_LIMIT),

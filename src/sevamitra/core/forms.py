@@ -62,6 +62,11 @@ def field_label(spec: FieldSpec, ui: Ui) -> str:
     return spec.labels.get(ui.language) or spec.labels.get("en") or ui.t(f"ask.{spec.type}")
 
 
+def short_label(spec: FieldSpec, ui: Ui) -> str:
+    """The field's name in a summary: its own label, else the short name of its type."""
+    return spec.labels.get(ui.language) or spec.labels.get("en") or ui.t(f"label.{spec.type}")
+
+
 def question(service: Service, draft: dict[str, Any], ui: Ui, places: Jurisdictions | None) -> list[Outbound]:
     """The message(s) asking the draft's current question."""
     spec = service.fields[draft["index"]]
@@ -204,7 +209,7 @@ def summary(service: Service, draft: dict[str, Any], ui: Ui, fee_text: str) -> l
     lines = [ui.t("summary_title", service=service.name(ui.language))]
     for n, spec in enumerate(service.fields, 1):
         shown = draft["shown"].get(spec.id) or ui.t("summary_skipped")
-        lines.append(f"{n}. {field_label(spec, ui)}: {shown}")
+        lines.append(f"{n}. {short_label(spec, ui)}: {shown}")
     lines += ["", ui.t("summary_fee", fee=fee_text), ui.t("summary_edit_how")]
     buttons = (
         Button(id="form:submit", title=ui.clip(ui.t("button_submit"), BUTTON_TITLE_LIMIT)),
@@ -217,13 +222,13 @@ def summary(service: Service, draft: dict[str, Any], ui: Ui, fee_text: str) -> l
 def edit_menu(service: Service, ui: Ui) -> Outbound:
     fields: Sequence[FieldSpec] = service.fields
     if len(fields) <= 10:
-        rows = tuple(ListRow(id=f"edit:{f.id}", title=ui.clip(field_label(f, ui), ROW_TITLE_LIMIT)) for f in fields)
+        rows = tuple(ListRow(id=f"edit:{f.id}", title=ui.clip(short_label(f, ui), ROW_TITLE_LIMIT)) for f in fields)
         return ListOut(
             body=ui.t("edit_which"),
             button=ui.clip(ui.t("choose_button"), BUTTON_TITLE_LIMIT),
             sections=(ListSection(rows=rows),),
         )
-    numbered = [f"{n}. {field_label(f, ui)}" for n, f in enumerate(fields, 1)]
+    numbered = [f"{n}. {short_label(f, ui)}" for n, f in enumerate(fields, 1)]
     return TextOut(body="\n".join([ui.t("edit_which"), *numbered, ui.t("summary_edit_how")]))
 
 
@@ -234,6 +239,7 @@ def field_to_edit(service: Service, text: str, ui: Ui) -> int | None:
         n = int(wanted)
         return n - 1 if 1 <= n <= len(service.fields) else None
     for i, spec in enumerate(service.fields):
-        if wanted in (spec.id.casefold(), spec.id.replace("_", " ").casefold(), field_label(spec, ui).casefold()):
+        names = (spec.id, spec.id.replace("_", " "), field_label(spec, ui), short_label(spec, ui))
+        if wanted in (name.casefold() for name in names):
             return i
     return None
