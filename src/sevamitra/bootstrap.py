@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from starlette.applications import Starlette
 
-from sevamitra.actions.converse import Turns, converse
+from sevamitra.actions.converse import Turns, converse, respond
 from sevamitra.actions.receive import receive
 from sevamitra.actions.send import Sender
 from sevamitra.actions.statuses import apply_statuses
@@ -42,6 +42,8 @@ __all__ = [
     "build",
     "build_context",
     "build_emulator",
+    "build_registry",
+    "respond",
     "catalogue_problems",
     "migrate",
     "read_catalogue",
@@ -130,6 +132,11 @@ def build_context(settings: Settings) -> Context:
     )
 
 
+def build_registry(settings: Settings) -> FileRegistry:
+    """The registries instant services decide from: the shipped synthetic ones, until a department's API."""
+    return FileRegistry(settings.catalogue_root / "registries")
+
+
 def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Platform:
     context = build_context(settings)
     engine = create_engine(settings.database_url)
@@ -167,7 +174,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             parse=parse_item,
             context=context,
             clock=clock,
-            registry=FileRegistry(settings.catalogue_root / "registries"),
+            registry=build_registry(settings),
         ),
         outbox=outbox,
         statuses=SqlStatuses(engine),

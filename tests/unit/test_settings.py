@@ -11,6 +11,7 @@ SECRETS = {
     "SEVAMITRA_WHATSAPP_APP_SECRET": "a-real-secret",
     "SEVAMITRA_WHATSAPP_VERIFY_TOKEN": "a-real-token",
     "SEVAMITRA_WHATSAPP_ACCESS_TOKEN": "a-real-access-token",
+    "SEVAMITRA_DATA_KEY": "a-real-data-key",
 }
 
 

@@ -62,7 +62,7 @@ async def converse(turns: Turns, *, limit: int) -> int:
                     turn.done(record, error="not a message")
                     continue
                 recipient = Recipient.of(event.sender)
-                state, replies = await _one_message(turns, turn, state, event, recipient, now)
+                state, replies = await respond(turns.context, turns.registry, turn, state, event, recipient, now)
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
                 for reply in replies:
@@ -73,33 +73,42 @@ async def converse(turns: Turns, *, limit: int) -> int:
     return handled
 
 
-async def _one_message(
-    turns: Turns, turn: CitizenTurn, state: ConversationState, event: Inbound, recipient: Recipient, now: datetime
+async def respond(
+    context: Context,
+    registry: Registry,
+    turn: CitizenTurn,
+    state: ConversationState,
+    event: Inbound,
+    recipient: Recipient,
+    now: datetime,
 ) -> tuple[ConversationState, list[Outbound]]:
-    result = step(state, event, turns.context, now)
+    """One message through the engine, performing its effects and feeding their outcomes back."""
+    result = step(state, event, context, now)
     state, replies, effects = result.state, list(result.replies), list(result.effects)
     while effects:
-        outcome = await _perform(turns, turn, effects.pop(0), recipient, now)
-        follow = step(state, outcome, turns.context, now)
+        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now)
+        follow = step(state, outcome, context, now)
         state = follow.state
         replies += follow.replies
         effects += follow.effects
     return state, replies
 
 
-async def _perform(turns: Turns, turn: CitizenTurn, effect: Effect, recipient: Recipient, now: datetime) -> Outcome:
+async def _perform(
+    context: Context, registry: Registry, turn: CitizenTurn, effect: Effect, recipient: Recipient, now: datetime
+) -> Outcome:
     if not isinstance(effect, Submit):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
     submission = effect.submission
-    service = turns.context.catalogue.service(submission.service_id)
+    service = context.catalogue.service(submission.service_id)
     assert service is not None  # the engine only submits services of its catalogue
     answers = dict(submission.answers)
     status, decision, fee = Status.SUBMITTED, None, fee_amount(service.fee, answers)
     if service.delivery.kind == "instant" and service.delivery.registry:
-        registry = service.delivery.registry
-        keys = {key: answers.get(key) for key in lookup_keys(registry)}
-        record = await turns.registry.lookup(registry, service.id, keys)
-        decision = decide(registry, service.id, answers, record, today=(now + INDIA).date())
+        name = service.delivery.registry
+        keys = {key: answers.get(key) for key in lookup_keys(name)}
+        record = await registry.lookup(name, service.id, keys)
+        decision = decide(name, service.id, answers, record, today=(now + INDIA).date())
         status = Status.DECIDED if decision.outcome == "granted" else Status.NOT_FOUND
         fee = decision.amount_inr if decision.amount_inr is not None else fee_amount(service.fee, answers, record)
     reference = await turn.submit(

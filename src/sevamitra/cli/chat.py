@@ -1,29 +1,35 @@
 """`sevamitra chat`: talk to the conversation engine in a terminal, as a citizen would on WhatsApp.
 
-Buttons and list rows are numbered; typing a number taps it. Nothing is sent anywhere.
+Buttons and list rows are numbered; typing a number taps it. Applications are kept in memory and
+instant services are decided against the shipped registries. Nothing is sent anywhere.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
-from sevamitra.bootstrap import SystemClock, build_context
-from sevamitra.core.conversation import ConversationState, step
-from sevamitra.core.messages import ChoiceIn, Inbound, Sender, TextIn
+from sevamitra.bootstrap import SystemClock, build_context, build_registry, respond
+from sevamitra.core.conversation import ConversationState
+from sevamitra.core.messages import ChoiceIn, Inbound, Recipient, Sender, TextIn
 from sevamitra.core.transcript import render
 from sevamitra.settings import Settings
+from sevamitra.testing.memory import MemoryTurn
 
 
 def chat(settings: Settings, wa_id: str) -> None:
-    context = build_context(settings)
-    clock = SystemClock()
+    asyncio.run(_chat(settings, wa_id))
+
+
+async def _chat(settings: Settings, wa_id: str) -> None:
+    context, registry, clock = build_context(settings), build_registry(settings), SystemClock()
     sender = Sender(wa_id=wa_id, name="Terminal")
-    state = ConversationState()
+    state, turn = ConversationState(), MemoryTurn()
     choices: list[tuple[str, str]] = []
     print('Type as a citizen would ("hi" to start); Ctrl-D to leave.')
     for n in itertools.count(1):
         try:
-            typed = input("you> ").strip()
+            typed = (await asyncio.to_thread(input, "you> ")).strip()
         except EOFError:
             print()
             return
@@ -34,8 +40,7 @@ def chat(settings: Settings, wa_id: str) -> None:
             inbound = ChoiceIn(message_id=f"chat.{n}", sender=sender, sent_at=now, choice_id=choice_id, title=title)
         else:
             inbound = TextIn(message_id=f"chat.{n}", sender=sender, sent_at=now, body=typed)
-        result = step(state, inbound, context, now)
-        state = result.state
+        state, replies = await respond(context, registry, turn, state, inbound, Recipient.of(sender), now)
         choices = []
-        for reply in result.replies:
+        for reply in replies:
             print("\n" + render(reply, choices) + "\n")

@@ -177,8 +177,10 @@ class Context:
     index: ServiceIndex | None = field(default=None, compare=False)
 
     def search(self, text: str) -> list[Service]:
+        """The service named exactly, else the best matches."""
         index = self.index or ServiceIndex(self.catalogue)
-        return index.search(text)
+        exact = index.exact(text)
+        return [exact] if exact else index.search(text)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -58,6 +58,12 @@ class ServiceIndex:
             entries.append((service, words, tuple(" ".join(_words(p)) for p in phrases)))
         object.__setattr__(self, "_entries", tuple(entries))
 
+    def exact(self, text: str) -> Service | None:
+        """The one service whose name or alias is exactly what was typed (ignoring filler words)."""
+        phrase = " ".join(_words(text))
+        matches = [service for service, _, phrases in self._entries if phrase and phrase in phrases]
+        return matches[0] if len(matches) == 1 else None
+
     def search(self, text: str, limit: int = 8) -> list[Service]:
         """Services ranked by how well `text` matches a name or alias; empty when nothing does."""
         query = _words(text)

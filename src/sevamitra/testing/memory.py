@@ -1,0 +1,51 @@
+"""An in-memory citizen turn: the terminal chat and engine-level tests use it instead of a database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sevamitra.core.applications import ApplicationView, format_reference
+from sevamitra.core.messages import Recipient
+from sevamitra.core.ports import InboxRecord, NewApplication
+
+
+@dataclass
+class MemoryTurn:
+    pending: list[InboxRecord] = field(default_factory=list)
+    state: dict[str, Any] | None = None
+    stored: list[tuple[str, NewApplication]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    counters: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def done(self, record: InboxRecord, *, error: str | None = None) -> None:
+        self.pending = [r for r in self.pending if r.id != record.id]
+
+    def save_state(self, state: dict[str, Any], recipient: Recipient, now: datetime) -> None:
+        self.state = state
+
+    def enqueue(self, recipient: Recipient, payload: dict[str, Any], now: datetime, *, cause: int | None) -> None:
+        self.outbox.append(payload)
+
+    async def submit(self, application: NewApplication) -> str:
+        year = application.submitted_at.year
+        key = (application.reference_prefix, year)
+        self.counters[key] = self.counters.get(key, 0) + 1
+        reference = format_reference(application.reference_prefix, year, self.counters[key])
+        self.stored.append((reference, application))
+        return reference
+
+    async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
+        views = [
+            ApplicationView(
+                reference=ref,
+                service_id=app.submission.service_id,
+                status=app.status,
+                submitted_at=app.submitted_at,
+                due_at=app.due_at,
+            )
+            for ref, app in reversed(self.stored)
+            if reference is None or ref == reference
+        ]
+        return views[:limit]
