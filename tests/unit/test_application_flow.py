@@ -318,3 +318,18 @@ def test_a_service_can_be_found_by_typing_its_name(context: Context, typed: str)
     citizen = Citizen(context)
     result = citizen.says(typed)
     assert citizen.state.service_id == "revenue.income-certificate", text(result)
+
+
+def test_a_place_in_a_district_without_loaded_mandals_is_typed(context: Context) -> None:
+    citizen = Citizen(context)
+    citizen.opens("revenue.income-certificate")
+    citizen.says("Lakshmi Devi")
+    citizen.says(AADHAAR)
+    citizen.says("15-08-1985")
+    asked = citizen.taps("place:srikakulam")
+    assert "type the name" in text(asked)
+    citizen.says("Amadalavalasa")
+    citizen.says("Thogaram")
+    draft = citizen.state.draft
+    assert draft is not None and draft["index"] == 4
+    assert draft["shown"]["residence"] == "Thogaram, Amadalavalasa, Srikakulam"

@@ -108,9 +108,9 @@ def _place_question(spec: FieldSpec, draft: dict[str, Any], ui: Ui, places: Juri
     if "district" not in picked:
         options, prompt = places.districts(), ui.t("pick_district")
     elif "mandal" not in picked:
-        options, prompt = places.children(picked["district"]), ui.t("pick_mandal")
+        options, prompt = children(places, picked["district"]), ui.t("pick_mandal")
     else:
-        options, prompt = places.children(picked["mandal"]), ui.t("pick_village")
+        options, prompt = children(places, picked["mandal"]), ui.t("pick_village")
     if not options:  # a district whose mandals are not loaded yet: the citizen types the name
         return TextOut(body=f"{body}\n{ui.t('type_place_name')}")
     rows, _ = ui.page_rows([_place_row(p, ui) for p in options], page)
@@ -120,6 +120,11 @@ def _place_question(spec: FieldSpec, draft: dict[str, Any], ui: Ui, places: Juri
         sections=(ListSection(rows=rows),),
         footer=ui.clip(ui.t("type_place_hint"), 60),
     )
+
+
+def children(places: Jurisdictions, parent: str) -> tuple[Place, ...]:
+    """The places under `parent`; none under a name the citizen typed (not in the registry)."""
+    return places.children(parent) if parent in places else ()
 
 
 def _place_row(place: Place, ui: Ui) -> ListRow:
@@ -148,10 +153,11 @@ def pick_place(
     if choice and choice.startswith("place:"):
         chosen = places.get(choice.removeprefix("place:"))
     elif typed:
-        children = places.districts() if level_parent is None else places.children(level_parent)
-        if not children and level_parent is not None:  # not loaded: keep the typed name under the parent
+        below = places.districts() if level_parent is None else children(places, level_parent)
+        if not below and level_parent is not None:  # not loaded: keep the typed name under the parent
             return _typed_place(spec, picked, typed)
-        found = [p for p in places.find(typed, within=level_parent, limit=5) if p in children]
+        within = level_parent if level_parent in places else None
+        found = [p for p in places.find(typed, within=within, limit=5) if p in below]
         chosen = found[0] if len(found) == 1 or (found and _exact(found[0], typed)) else None
         if chosen is None:
             return PlaceStep(problem="place_not_found" if not found else "place_ambiguous")
