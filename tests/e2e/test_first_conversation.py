@@ -92,6 +92,8 @@ def sample_answer(question: dict[str, Any]) -> dict[str, str]:
         button = interactive["action"]["buttons"][0]["reply"]
         return {"type": "button_reply", "id": button["id"], "title": button["title"]}
     asked = question["text"]["body"].lower()
+    if "send the number" in asked:  # a numbered choice
+        return {"type": "text", "text": "1"}
     for clue, answer in SAMPLES:
         if clue in asked:
             return {"type": "text", "text": answer}

@@ -51,6 +51,10 @@ def _service_problems(service: Service) -> list[str]:
             say("a per-unit fee needs amount_inr and its unit in te, en and hi")
     if fee.kind == "rule" and fee.rule not in FEE_RULES:
         say(f"unknown fee rule {fee.rule!r}; known: {', '.join(sorted(FEE_RULES))}")
+    if fee.rule == "amount_entered":
+        entered = service.form_field(fee.per_field or "")
+        if entered is None or entered.type != "amount_inr":
+            say(f"the amount_entered fee needs per_field naming an amount_inr field (got {fee.per_field!r})")
     delivery = service.delivery
     if delivery.kind == "instant" and delivery.registry not in REGISTRIES:
         say(f"an instant service needs a known registry (got {delivery.registry!r})")

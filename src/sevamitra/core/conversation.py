@@ -391,7 +391,8 @@ class _Engine:
             unit = fee.unit.get(self.language) or fee.unit.get("en", "")
             each = self.t("fee_per_unit", amount=fee.amount_inr, unit=unit)
             return each if amount is None else f"{self.t('fee_rupees', amount=amount)} ({each})"
-        return self.t(f"fee_rule.{fee.rule}")
+        known = fee_amount(fee, answers or {})
+        return self.t("fee_rupees", amount=f"{known:,}") if known is not None else self.t(f"fee_rule.{fee.rule}")
 
     def sla_text(self, service: Service) -> str:
         if service.sla.minutes is not None:
@@ -414,8 +415,10 @@ class _Engine:
         draft = self.state.draft
         continuing = draft is not None and draft["service"] == service.id
         first = self.button(f"form:{'continue' if continuing else 'start'}", "button_continue" if continuing else "button_apply")
-        if service.output.kind == "information":
+        if service.output.kind == "information" and not service.fields:
             first = self.button(f"apply:{service.id}", "button_answer")
+        elif service.delivery.kind == "instant" and not continuing:
+            first = self.button("form:start", "button_check")
         self.say(
             ButtonsOut(
                 body=clip("\n".join(lines).strip(), BODY_LIMIT),
@@ -482,7 +485,7 @@ class _Engine:
         return self.context.catalogue.service(draft["service"]) if draft else None
 
     def start(self, service: Service) -> ConversationState:
-        if service.output.kind == "information":
+        if service.output.kind == "information" and not service.fields:
             return self.inform(service)
         if not service.fields:
             return self.confirm(replace(self.state, draft=new_draft(service)))

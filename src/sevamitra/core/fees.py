@@ -15,6 +15,7 @@ FEE_RULES: Mapping[str, str] = {
     "challan_amount": "amount_due",  # traffic e-challans: the fine
     "two_percent_of_property_tax": "annual_tax",  # mutation of title: 2 % of the annual tax
     "bus_fare": "fare",  # APSRTC: the service's fare for each seat asked for (answer `seats`)
+    "amount_entered": "",  # donations, stamp duty: the amount the citizen enters (the field `per_field`)
 }
 
 
@@ -27,6 +28,9 @@ def fee_amount(fee: Fee, answers: Mapping[str, Any], record: Mapping[str, Any] |
     if fee.kind == "per_unit":
         count = answers.get(fee.per_field or "")
         return (fee.amount_inr or 0) * int(count) if isinstance(count, int) else None
+    if fee.rule == "amount_entered":
+        entered = answers.get(fee.per_field or "")
+        return entered if isinstance(entered, int) else None
     figure = FEE_RULES.get(fee.rule or "")
     if record is None or figure is None or figure not in record:
         return None

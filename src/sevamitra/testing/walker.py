@@ -113,7 +113,7 @@ class Walk:
     def apply(self, service: Service) -> str:
         """The whole walk: open the service, answer every question, submit; the transcript as text."""
         self.tap(f"svc:{service.id}")
-        if service.output.kind == "information":
+        if service.output.kind == "information" and not service.fields:
             self.tap(f"apply:{service.id}")
             return "\n".join(self.lines)
         self.tap("form:start")
