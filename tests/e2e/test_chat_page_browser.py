@@ -68,14 +68,18 @@ async def test_a_citizen_says_hi_picks_telugu_and_walks_the_menus(
 
     await tap_row(page, "రెవెన్యూ")
     await expect(page.get_by_test_id("list-open").last).to_contain_text("సేవలు", timeout=15_000)
-    await tap_row(page, "తరువాత")  # the second page of revenue services
-    await expect(page.get_by_test_id("list-open")).to_have_count(3, timeout=15_000)
-    await tap_row(page, "ఓబీసీ")
-    await expect(out.last).to_contain_text("₹45", timeout=15_000)
+
+    await page.get_by_test_id("composer-input").fill("ఆదాయ ధృవీకరణ పత్రం")  # find a service by name
+    await page.get_by_test_id("send-button").click()
+    await page.get_by_test_id("reply-button").filter(has_text="దరఖాస్తు చేయండి").last.click(timeout=15_000)
+    await expect(out.last).to_contain_text("ప్రశ్న 1", timeout=15_000)
+    await page.get_by_test_id("composer-input").fill("లక్ష్మి దేవి")
+    await page.get_by_test_id("send-button").click()
+    await expect(out.last).to_contain_text("ప్రశ్న 2", timeout=15_000)
 
     await page.get_by_test_id("composer-input").fill("మెనూ")
     await page.get_by_test_id("send-button").click()
-    await expect(page.get_by_test_id("list-open")).to_have_count(4, timeout=15_000)
+    await expect(out.last).to_contain_text("శాఖలు", timeout=15_000)
     await page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
     if shot := os.environ.get("SEVAMITRA_SCREENSHOT"):
         await page.screenshot(path=shot)
