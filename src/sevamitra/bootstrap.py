@@ -28,10 +28,10 @@ from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signatu
 from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
-from sevamitra.core.search import ServiceIndex
 from sevamitra.core.messages import TemplateOut
 from sevamitra.core.ports import Clock, Messenger, NewInboxItem
 from sevamitra.core.ratelimit import TokenBucket
+from sevamitra.core.search import ServiceIndex
 from sevamitra.emulator import EmulatorConfig, create_emulator
 from sevamitra.settings import Settings
 
@@ -43,10 +43,10 @@ __all__ = [
     "build_context",
     "build_emulator",
     "build_registry",
-    "respond",
     "catalogue_problems",
     "migrate",
     "read_catalogue",
+    "respond",
 ]
 
 log = logging.getLogger("sevamitra")

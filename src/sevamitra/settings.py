@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_APP_SECRET = "dev-app-secret"  # noqa: S105
 DEV_VERIFY_TOKEN = "dev-verify-token"  # noqa: S105
 DEV_ACCESS_TOKEN = "dev-access-token"  # noqa: S105
-DEV_DATA_KEY = "dev-data-key-not-for-production"  # noqa: S105
+DEV_DATA_KEY = "dev-data-key-not-for-production"
 
 
 class InsecureSettings(ValueError):

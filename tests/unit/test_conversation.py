@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts
-from sevamitra.core.catalogue import Catalogue, Department, Fee, Service, Sla
 from sevamitra.adapters.whatsapp.outbound import to_graph_body
+from sevamitra.core.catalogue import Catalogue, Department, Fee, Service, Sla
 from sevamitra.core.conversation import Context, ConversationState, Step, clip, step
 from sevamitra.core.messages import (
     ButtonsOut,

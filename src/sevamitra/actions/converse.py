@@ -121,7 +121,11 @@ async def _perform(
             due_at=now if decision else due_at(service, now),
             fee_inr=fee,
             decision=(
-                {"outcome": decision.outcome, "facts": [list(f) for f in decision.facts], "amount_inr": decision.amount_inr}
+                {
+                    "outcome": decision.outcome,
+                    "facts": [list(f) for f in decision.facts],
+                    "amount_inr": decision.amount_inr,
+                }
                 if decision
                 else None
             ),

@@ -31,10 +31,8 @@ from sevamitra.core.texts import Texts
 DEFAULT_CATALOGUE_DIR = Path(__file__).resolve().parents[3] / "catalogue"
 SPEC_VERSION = 2
 
-try:  # the C loader is several times faster on hundreds of files
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pyyaml built without libyaml
-    _Loader = yaml.SafeLoader
+# The C loader is several times faster on hundreds of files; the Python one where libyaml is missing.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Strict(BaseModel):
@@ -42,7 +40,8 @@ class _Strict(BaseModel):
 
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
-Localised = dict[Literal["te", "en", "hi"], str]
+Language = Annotated[str, Field(pattern=r"^(te|en|hi)$")]
+Localised = dict[Language, str]
 
 
 class _DepartmentFile(_Strict):
@@ -264,7 +263,9 @@ def read_catalogue(root: Path = DEFAULT_CATALOGUE_DIR) -> tuple[Catalogue | None
             continue
         seen[data.id] = path
         if path.parent.name != data.department:
-            problems.append(FileProblem(path, f"file is under {path.parent.name}/ but names department {data.department}"))
+            problems.append(
+                FileProblem(path, f"file is under {path.parent.name}/ but names department {data.department}")
+            )
         services.append(_service(data, definition_hash(raw)))
     known = {d.id for d in departments}
     for service in services:

@@ -22,7 +22,9 @@ def lint(root: Path) -> int:
         print(f"catalogue lint: {len(problems)} problem(s)", file=sys.stderr)
         return 1
     assert catalogue is not None
-    print(f"catalogue lint: {len(catalogue.services)} services in {len(catalogue.departments)} departments, no problems")
+    print(
+        f"catalogue lint: {len(catalogue.services)} services in {len(catalogue.departments)} departments, no problems"
+    )
     return 0
 
 
@@ -64,7 +66,11 @@ def _service(s: Service) -> dict[str, Any]:
             "rule": s.fee.rule,
         },
         "sla": {"days": s.sla.days, "minutes": s.sla.minutes},
-        "delivery": {"class": s.delivery.kind, "approvers": list(s.delivery.approvers), "registry": s.delivery.registry},
+        "delivery": {
+            "class": s.delivery.kind,
+            "approvers": list(s.delivery.approvers),
+            "registry": s.delivery.registry,
+        },
         "output": {"kind": s.output.kind, "template": s.output.template, "validity_months": s.output.validity_months},
         "fields": [
             {

@@ -232,7 +232,9 @@ class _Engine:
         self.replies.append(TextOut(body=clip(message, 4096)) if isinstance(message, str) else message)
 
     def finish(self, state: ConversationState) -> Step:
-        return Step(state=replace(state, last_active=self.now), replies=tuple(self.replies), effects=tuple(self.effects))
+        return Step(
+            state=replace(state, last_active=self.now), replies=tuple(self.replies), effects=tuple(self.effects)
+        )
 
     def words(self, key: str) -> frozenset[str]:
         return frozenset(
@@ -411,10 +413,15 @@ class _Engine:
             lines += ["", self.t("documents_label")]
             lines += [f"• {d.get(lang) or d.get('en', '')}" for d in service.documents]
         if service.eligibility:
-            lines += ["", f"{self.t('eligibility_label')}: {service.eligibility.get(lang) or service.eligibility.get('en')}"]
+            lines += [
+                "",
+                f"{self.t('eligibility_label')}: {service.eligibility.get(lang) or service.eligibility.get('en')}",
+            ]
         draft = self.state.draft
         continuing = draft is not None and draft["service"] == service.id
-        first = self.button(f"form:{'continue' if continuing else 'start'}", "button_continue" if continuing else "button_apply")
+        first = self.button(
+            f"form:{'continue' if continuing else 'start'}", "button_continue" if continuing else "button_apply"
+        )
         if service.output.kind == "information" and not service.fields:
             first = self.button(f"apply:{service.id}", "button_answer")
         elif service.delivery.kind == "instant" and not continuing:
@@ -554,7 +561,9 @@ class _Engine:
 
     def next_question(self, draft: dict[str, Any]) -> ConversationState:
         if draft.get("editing"):
-            return self.confirm(replace(self.state, draft={**draft, "editing": False, "index": _end(self.service_of_draft())}))
+            return self.confirm(
+                replace(self.state, draft={**draft, "editing": False, "index": _end(self.service_of_draft())})
+            )
         return self.ask_current(replace(self.state, draft={**draft, "index": draft["index"] + 1}))
 
     def skip_field(self) -> ConversationState:
@@ -570,7 +579,9 @@ class _Engine:
     def confirm(self, state: ConversationState) -> ConversationState:
         self.state = state
         service, draft = self.service_of_draft(), state.draft
-        assert service is not None and draft is not None
+        if service is None or draft is None:  # the service left the catalogue since the draft began
+            self.say(self.t("form_service_gone"))
+            return self.show_departments(page=0)
         for message in summary(service, draft, self.ui, self.fee_text(service, draft["answers"])):
             self.say(message)
         return replace(state, screen="confirm")
@@ -669,7 +680,9 @@ class _Engine:
         decision = event.decision
         lines: list[str]
         if decision is None:
-            lines = [self.t("submitted_reviewed", service=name, reference=event.reference, due=self.local_date(event.due_at))]
+            lines = [
+                self.t("submitted_reviewed", service=name, reference=event.reference, due=self.local_date(event.due_at))
+            ]
         else:
             lines = [self.t(f"decision.{decision.outcome}", service=name)]
             lines += [f"{self.t(label)}: {value}" if value else self.t(label) for label, value in decision.facts]

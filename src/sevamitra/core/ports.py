@@ -101,6 +101,14 @@ class CitizenTurn(Protocol):
     def save_state(self, state: dict[str, Any], recipient: Recipient, now: datetime) -> None: ...
     def enqueue(self, recipient: Recipient, payload: dict[str, Any], now: datetime, *, cause: int | None) -> None: ...
 
+    async def submit(self, application: NewApplication) -> str:
+        """Store an application in this turn's transaction; returns its reference number."""
+        ...
+
+    async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
+        """This citizen's own applications: one by reference, or the latest."""
+        ...
+
 
 class Conversations(Protocol):
     async def addresses_waiting(self, limit: int) -> list[str]:

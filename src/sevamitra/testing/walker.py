@@ -15,7 +15,7 @@ from sevamitra.core.applications import due_at, format_reference, reference_pref
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import Context, ConversationState, Step, Submit, Submitted, Track, Tracked, step
 from sevamitra.core.decisions import decide
-from sevamitra.core.messages import ChoiceIn, Inbound, LocationIn, MediaIn, Sender, TextIn
+from sevamitra.core.messages import ChoiceIn, Inbound, LocationIn, MediaIn, MediaKind, Sender, TextIn
 from sevamitra.core.transcript import render
 from sevamitra.core.validation import LocationAnswer, MediaAnswer, PlaceAnswer, example_answer
 
@@ -83,16 +83,24 @@ class Walk:
         if isinstance(sample, PlaceAnswer) or spec.type in ("address_ap", "district"):
             self.pick_place(spec.type)
         elif isinstance(sample, MediaAnswer):
-            kind = "image" if sample.mime_type.startswith("image/") else "document"
+            kind: MediaKind = "image" if sample.mime_type.startswith("image/") else "document"
             media = MediaIn(
-                message_id=self._id(), sender=CITIZEN, sent_at=self.now, kind=kind,
-                media_id=sample.media_id, mime_type=sample.mime_type, filename=sample.filename,
+                message_id=self._id(),
+                sender=CITIZEN,
+                sent_at=self.now,
+                kind=kind,
+                media_id=sample.media_id,
+                mime_type=sample.mime_type,
+                filename=sample.filename,
             )
             self.send(media, f"<{kind} {sample.mime_type}>")
         elif isinstance(sample, LocationAnswer):
             place = LocationIn(
-                message_id=self._id(), sender=CITIZEN, sent_at=self.now,
-                latitude=sample.latitude, longitude=sample.longitude,
+                message_id=self._id(),
+                sender=CITIZEN,
+                sent_at=self.now,
+                latitude=sample.latitude,
+                longitude=sample.longitude,
             )
             self.send(place, f"<location {sample.latitude},{sample.longitude}>")
         else:

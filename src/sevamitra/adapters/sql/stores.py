@@ -26,7 +26,7 @@ from sevamitra.adapters.sql.tables import applications, conversations, inbox, ou
 from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.delivery import advances
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
-from sevamitra.core.ports import InboxRecord, NewInboxItem, NewApplication, OutboxRecord, Sealer
+from sevamitra.core.ports import InboxRecord, NewApplication, NewInboxItem, OutboxRecord, Sealer
 
 PROCESSED_KINDS = ("message", "status")  # the rest is stored for the record and not processed
 
@@ -213,7 +213,12 @@ class SqlCitizenTurn:
         c = self.connection
         if self._save is not None:
             state, recipient = self._save
-            values = {"state": _seal(self.sealer, state), "wa_id": recipient.wa_id, "user_id": recipient.user_id, "updated_at": self._now}
+            values = {
+                "state": _seal(self.sealer, state),
+                "wa_id": recipient.wa_id,
+                "user_id": recipient.user_id,
+                "updated_at": self._now,
+            }
             if existed:
                 await c.execute(update(conversations).where(conversations.c.address == self.address).values(values))
             else:
