@@ -13,7 +13,7 @@ from sevamitra.cli.bench_catalogue import catalogue
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="A synthetic catalogue: its load time and engine turn times.")
     parser.add_argument("--services", type=int, default=5000, help="synthetic services to generate (default 5000)")
     parser.add_argument("--turns", type=int, default=1000, help="timed engine turns of each kind (default 1000)")
     args = parser.parse_args()

@@ -78,7 +78,7 @@ def components(flow: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def screen_of(flow: dict[str, Any], name: str) -> str:
-    return next(s["id"] for s in flow["screens"] for c in s["layout"]["children"] if c.get("name") == name)
+    return str(next(s["id"] for s in flow["screens"] for c in s["layout"]["children"] if c.get("name") == name))
 
 
 def terminal(flow: dict[str, Any]) -> dict[str, Any]:
@@ -415,7 +415,7 @@ def test_the_checker_rejects_what_is_not_a_flow() -> None:
 
 
 def test_the_checker_accepts_values_carried_in_navigate_payloads_to_a_declared_data_model() -> None:
-    flow = {
+    flow: dict[str, Any] = {
         "version": "7.3",
         "screens": [
             {
