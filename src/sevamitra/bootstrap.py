@@ -122,7 +122,7 @@ class Platform:
 def build_context(settings: Settings) -> Context:
     """The conversation's read-only world: the catalogue and the texts."""
     root = settings.catalogue_root
-    catalogue = load_catalogue(root)
+    catalogue = load_catalogue(root, cache_dir=settings.cache_dir)
     return Context(
         catalogue=catalogue,
         texts=load_texts(root),

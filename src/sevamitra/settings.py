@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     graph_api_version: str = "v23.0"
     public_url: str = "http://127.0.0.1:8000"
     catalogue_dir: Path | None = None
+    cache_dir: Path | None = Path("var/cache")  # validated catalogue snapshots; None: parse every start
     send_rate_per_second: float = Field(default=80.0, gt=0, le=1000)
     send_max_attempts: int = Field(default=8, ge=1)
     worker_batch: int = Field(default=50, ge=1)

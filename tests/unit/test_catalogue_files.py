@@ -15,6 +15,7 @@ import yaml
 from sevamitra.adapters.catalogue_files import (
     DEFAULT_CATALOGUE_DIR,
     _ServiceFile,
+    load_catalogue,
     migrate_service,
     read_catalogue,
 )
@@ -113,3 +114,22 @@ def test_export_prints_every_service_as_one_json_document() -> None:
     first = services[0]
     assert {"id", "department", "names", "fee", "sla", "delivery", "fields"} <= set(first)
     assert set(first["names"]) == {"te", "en", "hi"}
+
+
+def test_the_start_up_snapshot_equals_the_files_and_follows_every_change(tmp_path: Path) -> None:
+    root = tmp_path / "catalogue"
+    shutil.copytree(FIXTURE, root)
+    cache = tmp_path / "cache"
+    cold = load_catalogue(root)
+    first = load_catalogue(root, cache_dir=cache)
+    assert first == cold
+    (snapshot,) = cache.glob("catalogue-*.json")
+    assert load_catalogue(root, cache_dir=cache) == cold  # read back from the snapshot
+    service = root / "services" / "revenue" / "income-certificate.yaml"
+    service.write_text(
+        service.read_text(encoding="utf-8").replace("amount_inr: 45", "amount_inr: 50"), encoding="utf-8"
+    )
+    changed = load_catalogue(root, cache_dir=cache)
+    income = changed.service("revenue.income-certificate")
+    assert income is not None and income.fee.amount_inr == 50
+    assert len(list(cache.glob("catalogue-*.json"))) == 2 and snapshot.exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,53 +163,60 @@ def definition_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _service(data: _ServiceFile, digest: str) -> Service:
+def _field(f: dict[str, Any]) -> FieldSpec:
+    return FieldSpec(
+        id=f["id"],
+        type=f["type"],
+        required=f["required"],
+        labels=f["label"],
+        hints=f["hint"],
+        options=tuple(Option(id=o["id"], labels={"te": o["te"], "en": o["en"], "hi": o["hi"]}) for o in f["options"]),
+        rules=f["rules"],
+        accept=tuple(f["accept"]),
+        max_mb=f["max_mb"],
+    )
+
+
+def _service(data: dict[str, Any], digest: str, fields: tuple[FieldSpec, ...]) -> Service:
+    """A service from a validated file's data (`_ServiceFile.model_dump(by_alias=True)`), its fields built."""
+    delivery, fee, output = data["delivery"], data["fee"], data["output"]
     return Service(
-        id=data.id,
-        department_id=data.department,
-        names=dict(data.names),
-        summaries=dict(data.summary),
-        code=data.code,
-        version=data.version,
-        spec_version=data.spec_version,
-        aliases={k: tuple(v) for k, v in data.aliases.items()},
-        eligibility=dict(data.eligibility),
-        jurisdiction=data.jurisdiction,
+        id=data["id"],
+        department_id=data["department"],
+        names=data["names"],
+        summaries=data["summary"],
+        code=data["code"],
+        version=data["version"],
+        spec_version=data["spec_version"],
+        aliases={k: tuple(v) for k, v in data["aliases"].items()},
+        eligibility=data["eligibility"],
+        jurisdiction=data["jurisdiction"],
         delivery=Delivery(
-            kind=data.delivery.kind, approvers=tuple(data.delivery.approvers), registry=data.delivery.registry
+            kind=delivery["class"], approvers=tuple(delivery["approvers"]), registry=delivery["registry"]
         ),
-        sla=Sla(days=data.sla.days, minutes=data.sla.minutes),
+        sla=Sla(days=data["sla"]["days"], minutes=data["sla"]["minutes"]),
         fee=Fee(
-            kind=data.fee.kind,
-            amount_inr=data.fee.amount_inr,
-            unit=dict(data.fee.unit),
-            per_field=data.fee.per_field,
-            rule=data.fee.rule,
+            kind=fee["kind"],
+            amount_inr=fee["amount_inr"],
+            unit=fee["unit"],
+            per_field=fee["per_field"],
+            rule=fee["rule"],
         ),
-        fields=tuple(
-            FieldSpec(
-                id=f.id,
-                type=f.type,
-                required=f.required,
-                labels=dict(f.label),
-                hints=dict(f.hint),
-                options=tuple(Option(id=o.id, labels={"te": o.te, "en": o.en, "hi": o.hi}) for o in f.options),
-                rules=dict(f.rules),
-                accept=tuple(f.accept),
-                max_mb=f.max_mb,
-            )
-            for f in data.fields
-        ),
-        documents=tuple(dict(d) for d in data.documents),
+        fields=fields,
+        documents=tuple(data["documents"]),
         output=Output(
-            kind=data.output.kind,
-            template=data.output.template,
-            validity_months=data.output.validity.months if data.output.validity else None,
+            kind=output["kind"],
+            template=output["template"],
+            validity_months=output["validity"]["months"] if output["validity"] else None,
         ),
-        faq={k: dict(v) for k, v in data.faq.items()},
-        source=data.source,
+        faq=data["faq"],
+        source=data["source"],
         definition_hash=digest,
     )
+
+
+def _department(data: dict[str, Any]) -> Department:
+    return Department(id=data["id"], code=data["code"], names=data["names"], descriptions=data["descriptions"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,57 +245,100 @@ def _errors(error: ValidationError) -> Iterator[str]:
         yield f"{where}: {e['msg']}" if where else str(e["msg"])
 
 
+def _service_paths(root: Path) -> list[Path]:
+    return sorted((root / "services").glob("*/*.yaml"))
+
+
 def read_catalogue(root: Path = DEFAULT_CATALOGUE_DIR) -> tuple[Catalogue | None, list[FileProblem]]:
     """The catalogue and every problem found in its files (None when it cannot be built)."""
+    catalogue, problems, _ = _parse(root)
+    return catalogue, problems
+
+
+def _parse(root: Path) -> tuple[Catalogue | None, list[FileProblem], dict[str, Any]]:
+    """Parse and validate every file; also the validated data, for the snapshot."""
     problems: list[FileProblem] = []
     departments_path = root / "departments.yaml"
     try:
-        departments = _DepartmentsFile.model_validate(_read(departments_path)).departments
+        departments = [d.model_dump() for d in _DepartmentsFile.model_validate(_read(departments_path)).departments]
     except (ValidationError, OSError, yaml.YAMLError) as error:
         messages = _errors(error) if isinstance(error, ValidationError) else [str(error)]
-        return None, [FileProblem(departments_path, m) for m in messages]
-    services: list[Service] = []
+        return None, [FileProblem(departments_path, m) for m in messages], {}
+    dumps: list[tuple[dict[str, Any], str]] = []
     seen: dict[str, Path] = {}
-    for path in sorted((root / "services").glob("*/*.yaml")):
+    for path in _service_paths(root):
         try:
             raw = migrate_service(_read(path))
-            data = _ServiceFile.model_validate(raw)
+            data = _ServiceFile.model_validate(raw).model_dump(by_alias=True)
         except ValidationError as error:
             problems += [FileProblem(path, m) for m in _errors(error)]
             continue
         except (OSError, yaml.YAMLError, AttributeError, TypeError) as error:
             problems.append(FileProblem(path, f"not a service definition: {error}"))
             continue
-        if data.id in seen:
-            problems.append(FileProblem(path, f"service id {data.id} is also used by {seen[data.id]}"))
+        if data["id"] in seen:
+            problems.append(FileProblem(path, f"service id {data['id']} is also used by {seen[data['id']]}"))
             continue
-        seen[data.id] = path
-        if path.parent.name != data.department:
-            problems.append(
-                FileProblem(path, f"file is under {path.parent.name}/ but names department {data.department}")
-            )
-        services.append(_service(data, definition_hash(raw)))
-    known = {d.id for d in departments}
-    for service in services:
-        if service.department_id not in known:
-            problems.append(FileProblem(seen[service.id], f"unknown department {service.department_id}"))
-    if any(s.department_id not in known for s in services):
-        return None, problems
-    catalogue = Catalogue(
-        departments=tuple(
-            Department(id=d.id, code=d.code, names=dict(d.names), descriptions=dict(d.descriptions))
-            for d in departments
+        seen[data["id"]] = path
+        if path.parent.name != data["department"]:
+            where = f"file is under {path.parent.name}/ but names department {data['department']}"
+            problems.append(FileProblem(path, where))
+        dumps.append((data, definition_hash(raw)))
+    known = {d["id"] for d in departments}
+    unknown = [(data, seen[data["id"]]) for data, _ in dumps if data["department"] not in known]
+    problems += [FileProblem(path, f"unknown department {data['department']}") for data, path in unknown]
+    if unknown:
+        return None, problems, {}
+    snapshot = _snapshot(departments, dumps)
+    return _build(snapshot), problems, snapshot
+
+
+def _snapshot(departments: list[dict[str, Any]], dumps: list[tuple[dict[str, Any], str]]) -> dict[str, Any]:
+    """Validated data with each distinct field definition stored once (services share most of them)."""
+    table: dict[str, int] = {}
+    services = []
+    for data, digest in dumps:
+        refs = [table.setdefault(json.dumps(f, sort_keys=True, ensure_ascii=False), len(table)) for f in data["fields"]]
+        services.append({"data": {**data, "fields": refs}, "hash": digest})
+    return {"departments": departments, "fields": [json.loads(key) for key in table], "services": services}
+
+
+def _build(snapshot: dict[str, Any]) -> Catalogue:
+    fields = [_field(f) for f in snapshot["fields"]]
+    return Catalogue(
+        departments=tuple(_department(d) for d in snapshot["departments"]),
+        services=tuple(
+            _service(s["data"], s["hash"], tuple(fields[i] for i in s["data"]["fields"])) for s in snapshot["services"]
         ),
-        services=tuple(services),
     )
-    return catalogue, problems
 
 
-def load_catalogue(root: Path = DEFAULT_CATALOGUE_DIR) -> Catalogue:
-    """The catalogue, or CatalogueFilesError listing every problem in the files."""
-    catalogue, problems = read_catalogue(root)
+def _fingerprint(root: Path) -> str:
+    """Changes whenever a catalogue file is added, removed or touched (and with this loader's format)."""
+    digest = hashlib.sha256(f"{SPEC_VERSION}:{Path(__file__).stat().st_mtime_ns}".encode())
+    for path in [root / "departments.yaml", *_service_paths(root)]:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:32]
+
+
+def load_catalogue(root: Path = DEFAULT_CATALOGUE_DIR, *, cache_dir: Path | None = None) -> Catalogue:
+    """The catalogue, or CatalogueFilesError listing every problem in the files.
+
+    With `cache_dir`, a validated snapshot (JSON) of the files is kept there and reused while no
+    file changes: parsing hundreds of YAML files is the slow part of starting a process.
+    """
+    snapshot_path = cache_dir / f"catalogue-{_fingerprint(root)}.json" if cache_dir else None
+    if snapshot_path is not None and snapshot_path.exists():
+        return _build(json.loads(snapshot_path.read_bytes()))
+    catalogue, problems, snapshot = _parse(root)
     if catalogue is None or problems:
         raise CatalogueFilesError(problems)
+    if snapshot_path is not None:
+        snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = snapshot_path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        partial.replace(snapshot_path)  # atomic: another process never reads half a snapshot
     return catalogue
 
 

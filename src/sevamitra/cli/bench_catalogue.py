@@ -127,16 +127,19 @@ class Timing:
         return min(self.samples_ms)
 
 
-def measure_load(root: Path, repeat: int = 3) -> tuple[Timing, Catalogue]:
-    """Load the catalogue at `root` `repeat` times (each a fresh read of every file)."""
+def measure_load(root: Path, repeat: int = 3, cache_dir: Path | None = None) -> tuple[Timing, Catalogue]:
+    """Load the catalogue at `root` `repeat` times: every file parsed, or (with `cache_dir`) the snapshot."""
+    if cache_dir is not None:
+        load_catalogue(root, cache_dir=cache_dir)  # the first start after a change writes the snapshot
     samples = []
     catalogue = None
     for _ in range(repeat):
         start = time.perf_counter_ns()
-        catalogue = load_catalogue(root)
+        catalogue = load_catalogue(root, cache_dir=cache_dir)
         samples.append((time.perf_counter_ns() - start) / 1e6)
     assert catalogue is not None
-    return Timing("load_catalogue", tuple(samples)), catalogue
+    name = "load_catalogue (snapshot)" if cache_dir else "load_catalogue (YAML)"
+    return Timing(name, tuple(samples)), catalogue
 
 
 def measure_parse(root: Path, repeat: int = 3) -> tuple[Timing, Timing]:
@@ -313,15 +316,25 @@ def render(
     parse: tuple[Timing, Timing],
     turns: Sequence[Timing],
     count: int,
+    snapshot: Timing | None = None,
 ) -> str:
     target_ms = LOAD_TARGET_MS * services / 5000  # the target scales with the catalogue
-    verdict = "OK" if load.best_ms < target_ms else "SLOW"
+    started = snapshot or load
+    verdict = "OK" if started.best_ms < target_ms else "SLOW"
     lines = [
         f"sevamitra bench catalogue: {services} synthetic services ({files} YAML files, {size / 1e6:.1f} MB)",
         "",
-        f"load_catalogue, best of {len(load.samples_ms)}: {load.best_ms:.0f} ms "
-        f"(runs: {', '.join(f'{s:.0f}' for s in load.samples_ms)} ms; target < {target_ms:.0f} ms, "
-        f"i.e. 1 s for 5,000: {verdict})",
+        f"cold load, every file parsed and validated (lint, first start after a change), best of "
+        f"{len(load.samples_ms)}: {load.best_ms:.0f} ms (runs: {', '.join(f'{s:.0f}' for s in load.samples_ms)} ms)",
+    ]
+    if snapshot is not None:
+        lines.append(
+            f"start-up load from the validated snapshot, best of {len(snapshot.samples_ms)}: {snapshot.best_ms:.0f} ms "
+            f"(runs: {', '.join(f'{s:.0f}' for s in snapshot.samples_ms)} ms); ratio cold/snapshot "
+            f"{load.best_ms / snapshot.best_ms:.1f}x"
+        )
+    lines += [
+        f"start-up target < {target_ms:.0f} ms (1 s for 5,000): {verdict}",
         f"  of which parsing the YAML (libyaml, best of 3): {parse[0].best_ms:.0f} ms; "
         f"the same data as JSON would parse in {parse[1].best_ms:.0f} ms",
         "",
@@ -348,9 +361,10 @@ def catalogue(services: int = 5000, *, turns: int = 1000, echo: Callable[[str], 
         files = synthesize(workdir, services)
         size = sum(p.stat().st_size for p in workdir.rglob("*.yaml"))
         load, loaded = measure_load(workdir)
+        snapshot, _ = measure_load(workdir, cache_dir=workdir / "cache")
         parse = measure_parse(workdir)
         context = Context(catalogue=loaded, texts=load_texts())
         timings = measure_turns(loaded, context, turns)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    echo(render(services, files, size, load, parse, timings, turns))
+    echo(render(services, files, size, load, parse, timings, turns, snapshot))

@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     export.add_argument("--format", choices=["json"], default="json")
 
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
-    bench.add_argument("what", choices=["ingest"])
+    bench.add_argument("what", choices=["ingest", "catalogue"])
+    bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
     bench.add_argument("--seconds", type=float, default=10.0)
     bench.add_argument("--concurrency", type=int, default=32)
     bench.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up before each timed window")
@@ -87,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         root = _settings().catalogue_root
         run = catalogue_cli.lint if args.catalogue_command == "lint" else catalogue_cli.export
         raise SystemExit(run(root))
+    elif args.command == "bench" and args.what == "catalogue":
+        from sevamitra.cli.bench_catalogue import catalogue as bench_catalogue
+
+        bench_catalogue(services=args.services)
     elif args.command == "bench":
         from sevamitra.cli.bench import ingest
 
