@@ -339,6 +339,9 @@ def load_catalogue(root: Path = DEFAULT_CATALOGUE_DIR, *, cache_dir: Path | None
         partial = snapshot_path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         partial.replace(snapshot_path)  # atomic: another process never reads half a snapshot
+        for stale in snapshot_path.parent.glob("catalogue-*.json"):
+            if stale != snapshot_path:
+                stale.unlink(missing_ok=True)
     return catalogue
 
 
