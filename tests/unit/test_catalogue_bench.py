@@ -66,6 +66,6 @@ def test_the_bench_prints_its_figures_with_the_machine() -> None:
     catalogue(30, turns=20, echo=printed.append)
     report = "\n".join(printed)
     assert "30 synthetic services" in report
-    assert "load_catalogue, best of 3" in report
+    assert "start-up load from the validated snapshot, best of 3" in report
     assert "department list" in report and "form: answer one field" in report
     assert "machine:" in report
