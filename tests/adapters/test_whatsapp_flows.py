@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sevamitra.adapters.catalogue_files import load_catalogue
+from sevamitra.adapters.catalogue_files import load_catalogue, load_texts
 from sevamitra.adapters.whatsapp.flows import (
     FLOW_JSON_VERSION,
     INPUT_COMPONENTS,
@@ -25,6 +25,8 @@ from sevamitra.core.fields import FIELD_TYPES, GENERIC_TYPES, FieldSpec, Option
 from sevamitra.core.texts import Texts
 
 TODAY = date(2025, 3, 1)
+
+TEXTS = load_texts()
 
 
 def labels(en: str) -> dict[str, str]:
@@ -99,7 +101,7 @@ def complete_payload(flow: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("form", [EVERY_TYPE, VARIANTS, service()], ids=["every-type", "variants", "no-fields"])
 def test_a_form_of_any_field_types_renders_a_flow_without_problems(form: Service, language: str) -> None:
     for today in (None, TODAY):
-        flow = flow_json(form, language, today=today)
+        flow = flow_json(form, language, TEXTS, today=today)
         assert flow_problems(flow) == []
         assert flow["version"] == FLOW_JSON_VERSION
         assert "data_api_version" not in flow and "routing_model" not in flow
@@ -132,18 +134,18 @@ def test_a_form_of_any_field_types_renders_a_flow_without_problems(form: Service
     ],
 )
 def test_each_field_type_becomes_its_component(field_type: str, component: str, input_type: str | None) -> None:
-    rendered = components(flow_json(EVERY_TYPE, "en"))[f"f_{field_type}"]
+    rendered = components(flow_json(EVERY_TYPE, "en", TEXTS))[f"f_{field_type}"]
     assert rendered["type"] == component
     assert rendered.get("input-type") == input_type
 
 
 def test_every_field_type_of_the_catalogue_is_rendered() -> None:
-    rendered = components(flow_json(EVERY_TYPE, "en"))
+    rendered = components(flow_json(EVERY_TYPE, "en", TEXTS))
     assert set(rendered) == {f"f_{t}" for t in FIELD_TYPES}
 
 
 def test_screens_hold_at_most_five_inputs_and_one_picker_in_form_order() -> None:
-    flow = flow_json(EVERY_TYPE, "te")
+    flow = flow_json(EVERY_TYPE, "te", TEXTS)
     order = []
     for screen in flow["screens"]:
         kinds = [c["type"] for c in screen["layout"]["children"]]
@@ -157,7 +159,7 @@ def test_screens_hold_at_most_five_inputs_and_one_picker_in_form_order() -> None
 
 
 def test_the_terminal_screen_completes_with_every_field_referenced_where_it_was_asked() -> None:
-    flow = flow_json(EVERY_TYPE, "en")
+    flow = flow_json(EVERY_TYPE, "en", TEXTS)
     payload = complete_payload(flow)
     last = terminal(flow)["id"]
     assert list(payload) == [f.id for f in EVERY_TYPE.fields]
@@ -169,11 +171,11 @@ def test_the_terminal_screen_completes_with_every_field_referenced_where_it_was_
 
 
 def test_required_flags_and_pickers_allow_one_file() -> None:
-    rendered = components(flow_json(VARIANTS, "en"))
+    rendered = components(flow_json(VARIANTS, "en", TEXTS))
     assert rendered["hinted_name"]["required"] is True
     assert rendered["optional_photo"]["min-uploaded-photos"] == 0
     assert rendered["optional_photo"]["max-uploaded-photos"] == 1
-    document = components(flow_json(EVERY_TYPE, "en"))["f_document"]
+    document = components(flow_json(EVERY_TYPE, "en", TEXTS))["f_document"]
     assert (document["min-uploaded-documents"], document["max-uploaded-documents"]) == (1, 1)
     assert document["allowed-mime-types"] == ["application/pdf", "image/jpeg"]
     assert document["max-file-size-kb"] == 5 * 1024
@@ -181,20 +183,20 @@ def test_required_flags_and_pickers_allow_one_file() -> None:
 
 
 def test_choices_become_radio_buttons_dropdowns_or_checkboxes_with_id_and_title() -> None:
-    rendered = components(flow_json(VARIANTS, "te"))
-    few = components(flow_json(EVERY_TYPE, "te"))["f_choice_one"]
+    rendered = components(flow_json(VARIANTS, "te", TEXTS))
+    few = components(flow_json(EVERY_TYPE, "te", TEXTS))["f_choice_one"]
     assert few["data-source"][0] == {"id": "o0", "title": "తెలుగు Option 0"}
     assert rendered["many_options"]["type"] == "Dropdown"
     assert len(rendered["many_options"]["data-source"]) == 12
     assert rendered["some_ticks"]["min-selected-items"] == 2
     assert rendered["some_ticks"]["max-selected-items"] == 4
-    yes_no = components(flow_json(EVERY_TYPE, "te"))["f_yes_no"]
+    yes_no = components(flow_json(EVERY_TYPE, "te", TEXTS))["f_yes_no"]
     assert [o["id"] for o in yes_no["data-source"]] == ["yes", "no"]
     assert yes_no["data-source"][0]["title"] == "అవును"
 
 
 def test_what_a_flow_cannot_ask_is_left_to_the_chat() -> None:
-    rendered = components(flow_json(VARIANTS, "en")) | components(flow_json(EVERY_TYPE, "en"))
+    rendered = components(flow_json(VARIANTS, "en", TEXTS)) | components(flow_json(EVERY_TYPE, "en", TEXTS))
     for name in ("f_address_ap", "f_district", "f_location", "too_many_options", "too_many_ticks", "odd_document"):
         assert rendered[name]["type"] == "TextInput"
         assert rendered[name]["required"] is False
@@ -202,20 +204,20 @@ def test_what_a_flow_cannot_ask_is_left_to_the_chat() -> None:
 
 
 def test_texts_and_hints_in_the_citizens_language() -> None:
-    rendered = components(flow_json(VARIANTS, "hi"))
+    rendered = components(flow_json(VARIANTS, "hi", TEXTS))
     assert rendered["hinted_name"]["label"] == "पूरा नाम"
     assert rendered["hinted_name"]["helper-text"] == "हिंदी As on your Aadhaar card"
     assert (rendered["short_text"]["min-chars"], rendered["short_text"]["max-chars"]) == (2, 40)
-    footer = terminal(flow_json(VARIANTS, "hi"))["layout"]["children"][-1]
+    footer = terminal(flow_json(VARIANTS, "hi", TEXTS))["layout"]["children"][-1]
     assert footer["label"] == "जमा करें"
 
 
-def test_locale_texts_win_over_the_built_in_defaults() -> None:
-    texts = Texts(by_language={"en": {"flow.submit": "Apply now"}})
-    footer = terminal(flow_json(service(spec("person_name")), "en", texts=texts))["layout"]["children"][-1]
+def test_the_flows_own_texts_come_from_the_locale_files() -> None:
+    texts = Texts(by_language={"en": {**TEXTS.by_language["en"], "flow.submit": "Apply now"}})
+    footer = terminal(flow_json(service(spec("person_name")), "en", texts))["layout"]["children"][-1]
     assert footer["label"] == "Apply now"
-    first = flow_json(service(spec("person_name"), *(spec("email", f"e{i}") for i in range(5))), "en", texts=texts)
-    assert first["screens"][0]["layout"]["children"][-1]["label"] == "Continue"  # not in texts: the default
+    flow_keys = {lang: {k for k in keys if k.startswith("flow.")} for lang, keys in TEXTS.by_language.items()}
+    assert flow_keys["te"] == flow_keys["en"] == flow_keys["hi"]
 
 
 def test_long_telugu_labels_are_clipped_between_syllables_and_given_whole_in_the_helper() -> None:
@@ -233,16 +235,16 @@ def test_long_telugu_labels_are_clipped_between_syllables_and_given_whole_in_the
 
 
 def test_date_pickers_get_bounds_from_the_rules_only_when_today_is_given() -> None:
-    rendered = components(flow_json(VARIANTS, "en", today=TODAY))
+    rendered = components(flow_json(VARIANTS, "en", TEXTS, today=TODAY))
     assert (rendered["future_date"]["min-date"], rendered["future_date"]["max-date"]) == ("2025-03-01", "2025-03-31")
     assert rendered["adult_dob"]["max-date"] == "2007-03-01"  # 18 today
     assert rendered["adult_dob"]["min-date"] == "1964-03-02"  # 60, not yet 61
-    undated = components(flow_json(VARIANTS, "en"))
+    undated = components(flow_json(VARIANTS, "en", TEXTS))
     assert "min-date" not in undated["future_date"] and "max-date" not in undated["adult_dob"]
 
 
 def test_aadhaar_is_marked_sensitive_and_asks_for_twelve_digits() -> None:
-    flow = flow_json(EVERY_TYPE, "en")
+    flow = flow_json(EVERY_TYPE, "en", TEXTS)
     aadhaar = components(flow)["f_aadhaar"]
     assert (aadhaar["min-chars"], aadhaar["max-chars"], aadhaar["helper-text"]) == (12, 12, "12 digits")
     screen = next(s for s in flow["screens"] if s["id"] == screen_of(flow, "f_aadhaar"))
@@ -474,6 +476,6 @@ def test_every_service_of_the_shipped_catalogue_renders_a_valid_flow_in_telugu_a
         for s in catalogue.services
         for language in ("te", "en")
         for today in (None, TODAY)
-        for problem in flow_problems(flow_json(s, language, today=today))
+        for problem in flow_problems(flow_json(s, language, TEXTS, today=today))
     ]
     assert problems == []

@@ -36,8 +36,8 @@ Choices made here:
 - Labels are the citizen's language, clipped to each component's limit at a syllable boundary;
   a clipped label is given whole in the helper text. Aadhaar is marked `sensitive`, so the
   summary WhatsApp shows after submission masks it.
-- The few texts of the Flow itself (buttons, default labels, helpers) come from `texts` under
-  `flow.*` keys when the locale files have them, else from `DEFAULT_TEXTS`.
+- The few texts of the Flow itself (buttons, default labels, helpers) come from the locale files'
+  `flow.*` keys (`catalogue/locales/<lang>/flows.yaml`).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from typing import Any, Final
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import clip
 from sevamitra.core.fields import MAX_AGE, FieldSpec, date_window
-from sevamitra.core.texts import MissingText, Texts
+from sevamitra.core.texts import Texts
 
 FLOW_JSON_VERSION: Final = "7.3"
 INPUTS_PER_SCREEN: Final = 5
@@ -129,89 +129,6 @@ KNOWN_COMPONENTS: Final = TEXT_COMPONENTS | INPUT_COMPONENTS | {"Footer", "Form"
 MIN_VERSION_GLOBAL_REFS: Final = (4, 0)  # ${screen.<id>.form.<name>}, inputs outside a Form, pickers
 MIN_VERSION_SENSITIVE: Final = (5, 1)
 
-DEFAULT_TEXTS: Final[Mapping[str, Mapping[str, str]]] = {
-    "en": {
-        "flow.continue": "Continue",
-        "flow.submit": "Submit",
-        "flow.no_fields": "No details are needed. Tap Submit to apply.",
-        "flow.yes": "Yes",
-        "flow.no": "No",
-        "flow.helper.aadhaar": "12 digits",
-        "flow.helper.pin_code": "6 digits",
-        "flow.helper.mobile": "10-digit mobile number",
-        "flow.helper.in_chat": "The chat will ask for this after you submit",
-        "flow.label.person_name": "Full name",
-        "flow.label.aadhaar": "Aadhaar number",
-        "flow.label.mobile": "Mobile number",
-        "flow.label.pin_code": "PIN code",
-        "flow.label.email": "Email",
-        "flow.label.date_of_birth": "Date of birth",
-        "flow.label.district": "District",
-        "flow.label.address_ap": "Address",
-        "flow.label.photo": "Photo",
-        "flow.label.location": "Location",
-        "flow.label.electricity_service_number": "Power service number",
-        "flow.label.property_assessment_number": "Assessment number",
-        "flow.label.vehicle_number": "Vehicle number",
-        "flow.label.ration_card_number": "Ration card number",
-        "flow.label.epic_number": "Voter ID (EPIC)",
-        "flow.label.pan": "PAN",
-    },
-    "te": {
-        "flow.continue": "కొనసాగించండి",
-        "flow.submit": "సమర్పించండి",
-        "flow.no_fields": "వివరాలు ఏవీ అవసరం లేదు. దరఖాస్తు చేయడానికి సమర్పించండి నొక్కండి.",
-        "flow.yes": "అవును",
-        "flow.no": "కాదు",
-        "flow.helper.aadhaar": "12 అంకెలు",
-        "flow.helper.pin_code": "6 అంకెలు",
-        "flow.helper.mobile": "10 అంకెల మొబైల్ నంబరు",
-        "flow.helper.in_chat": "సమర్పించిన తర్వాత చాట్‌లో ఇది అడుగుతాము",
-        "flow.label.person_name": "పూర్తి పేరు",
-        "flow.label.aadhaar": "ఆధార్ నంబరు",
-        "flow.label.mobile": "మొబైల్ నంబరు",
-        "flow.label.pin_code": "పిన్ కోడ్",
-        "flow.label.email": "ఈమెయిల్",
-        "flow.label.date_of_birth": "పుట్టిన తేదీ",
-        "flow.label.district": "జిల్లా",
-        "flow.label.address_ap": "చిరునామా",
-        "flow.label.photo": "ఫోటో",
-        "flow.label.location": "ప్రదేశం",
-        "flow.label.electricity_service_number": "విద్యుత్ సర్వీస్ నంబరు",
-        "flow.label.property_assessment_number": "అసెస్‌మెంట్ నంబరు",
-        "flow.label.vehicle_number": "వాహనం నంబరు",
-        "flow.label.ration_card_number": "రేషన్ కార్డు నంబరు",
-        "flow.label.epic_number": "ఓటరు ఐడీ (EPIC)",
-        "flow.label.pan": "పాన్ నంబరు",
-    },
-    "hi": {
-        "flow.continue": "आगे बढ़ें",
-        "flow.submit": "जमा करें",
-        "flow.no_fields": "कोई विवरण नहीं चाहिए। आवेदन के लिए जमा करें दबाएँ।",
-        "flow.yes": "हाँ",
-        "flow.no": "नहीं",
-        "flow.helper.aadhaar": "12 अंक",
-        "flow.helper.pin_code": "6 अंक",
-        "flow.helper.mobile": "10 अंकों का मोबाइल नंबर",
-        "flow.helper.in_chat": "जमा करने के बाद चैट में यह पूछा जाएगा",
-        "flow.label.person_name": "पूरा नाम",
-        "flow.label.aadhaar": "आधार संख्या",
-        "flow.label.mobile": "मोबाइल नंबर",
-        "flow.label.pin_code": "पिन कोड",
-        "flow.label.email": "ईमेल",
-        "flow.label.date_of_birth": "जन्म तिथि",
-        "flow.label.district": "ज़िला",
-        "flow.label.address_ap": "पता",
-        "flow.label.photo": "फ़ोटो",
-        "flow.label.location": "स्थान",
-        "flow.label.electricity_service_number": "बिजली सेवा संख्या",
-        "flow.label.property_assessment_number": "असेसमेंट संख्या",
-        "flow.label.vehicle_number": "वाहन संख्या",
-        "flow.label.ration_card_number": "राशन कार्ड संख्या",
-        "flow.label.epic_number": "मतदाता पहचान (EPIC)",
-        "flow.label.pan": "पैन नंबर",
-    },
-}
 
 _TEXT_INPUT_TYPES: Final[Mapping[str, str]] = {
     "person_name": "text",
@@ -239,9 +156,7 @@ _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 # ---------------------------------------------------------------------------- rendering
 
 
-def flow_json(
-    service: Service, language: str, *, texts: Texts | None = None, today: date | None = None
-) -> dict[str, Any]:
+def flow_json(service: Service, language: str, texts: Texts, *, today: date | None = None) -> dict[str, Any]:
     """The service's form as a navigate-only Flow in `language`, ready for the Flows API."""
     say = _Say(language, texts)
     pages = _pages(service.fields)
@@ -281,15 +196,10 @@ def flow_json(
 @dataclass(frozen=True, slots=True)
 class _Say:
     language: str
-    texts: Texts | None
+    texts: Texts
 
     def __call__(self, key: str) -> str:
-        if self.texts is not None:
-            try:
-                return self.texts.get(self.language, key)
-            except MissingText:
-                pass
-        return DEFAULT_TEXTS.get(self.language, {}).get(key) or DEFAULT_TEXTS["en"][key]
+        return self.texts.get(self.language, key)
 
 
 def _pages(fields: tuple[FieldSpec, ...]) -> list[list[FieldSpec]]:
