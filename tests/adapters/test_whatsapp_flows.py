@@ -223,7 +223,7 @@ def test_the_flows_own_texts_come_from_the_locale_files() -> None:
 def test_long_telugu_labels_are_clipped_between_syllables_and_given_whole_in_the_helper() -> None:
     long_label = "కుటుంబ సభ్యులందరి వార్షిక ఆదాయం రూపాయలలో"
     field = spec("amount_inr", "income", labels={"te": long_label, "en": "Income", "hi": "आय"})
-    rendered = components(flow_json(service(field), "te"))["income"]
+    rendered = components(flow_json(service(field), "te", TEXTS))["income"]
     label = rendered["label"]
     assert len(label) <= LABEL_LIMITS["TextInput"]
     assert label.endswith("…")
@@ -252,7 +252,7 @@ def test_aadhaar_is_marked_sensitive_and_asks_for_twelve_digits() -> None:
 
 
 def test_a_service_without_fields_is_one_terminal_screen_with_an_empty_payload() -> None:
-    flow = flow_json(service(summary=""), "en")
+    flow = flow_json(service(summary=""), "en", TEXTS)
     assert len(flow["screens"]) == 1
     assert complete_payload(flow) == {}
     assert flow["screens"][0]["layout"]["children"][0]["type"] == "TextBody"
@@ -263,7 +263,9 @@ def test_a_service_without_fields_is_one_terminal_screen_with_an_empty_payload()
 
 def broken(change: str) -> list[str]:
     """The problems of a valid three-screen Flow (five names; a photo; a document) after one change."""
-    flow = flow_json(service(*(spec("person_name", f"n{i}") for i in range(5)), spec("photo"), spec("document")), "en")
+    flow = flow_json(
+        service(*(spec("person_name", f"n{i}") for i in range(5)), spec("photo"), spec("document")), "en", TEXTS
+    )
     assert [len(s["layout"]["children"]) for s in flow["screens"]] == [7, 2, 2]  # summary, inputs, footer
     assert flow_problems(flow) == []
     flow = copy.deepcopy(flow)
