@@ -23,6 +23,7 @@ from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.stores import SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
+from sevamitra.adapters.whatsapp.flows import flow_json, flow_problems
 from sevamitra.adapters.whatsapp.graph import GraphMessenger
 from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signature
 from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
@@ -44,6 +45,9 @@ __all__ = [
     "build_emulator",
     "build_registry",
     "catalogue_problems",
+    "flow_json",
+    "flow_problems",
+    "load_texts",
     "migrate",
     "read_catalogue",
     "respond",

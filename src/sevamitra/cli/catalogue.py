@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sevamitra.bootstrap import catalogue_problems, read_catalogue
+from sevamitra.bootstrap import catalogue_problems, flow_json, flow_problems, load_texts, read_catalogue
 from sevamitra.core.catalogue import Catalogue, Service
 
 
@@ -37,6 +37,28 @@ def export(root: Path) -> int:
     json.dump(catalogue_document(catalogue), sys.stdout, ensure_ascii=False, indent=1)
     print()
     return 0
+
+
+def flows(root: Path, out: Path, languages: tuple[str, ...] = ("te", "en", "hi")) -> int:
+    """Every service's form as WhatsApp Flow JSON: `<out>/<service-id>.<lang>.json`."""
+    catalogue, problems = read_catalogue(root)
+    if catalogue is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    texts = load_texts(root)
+    out.mkdir(parents=True, exist_ok=True)
+    broken = 0
+    for service in catalogue.services:
+        for language in languages:
+            flow = flow_json(service, language, texts)
+            for flaw in flow_problems(flow):
+                broken += 1
+                print(f"{service.id} ({language}): {flaw}", file=sys.stderr)
+            path = out / f"{service.id}.{language}.json"
+            path.write_text(json.dumps(flow, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"{len(catalogue.services) * len(languages)} flows written to {out}, {broken} problem(s)")
+    return 1 if broken else 0
 
 
 def catalogue_document(catalogue: Catalogue) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -47,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     catalogue_commands.add_parser("lint", help="check every service file; non-zero exit on any problem")
     export = catalogue_commands.add_parser("export", help="the whole catalogue as one JSON document")
     export.add_argument("--format", choices=["json"], default="json")
+    flows = catalogue_commands.add_parser("flows", help="every service's form as WhatsApp Flow JSON")
+    flows.add_argument("--out", type=Path, required=True)
 
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
     bench.add_argument("what", choices=["ingest", "catalogue"])
@@ -86,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         from sevamitra.cli import catalogue as catalogue_cli
 
         root = _settings().catalogue_root
+        if args.catalogue_command == "flows":
+            raise SystemExit(catalogue_cli.flows(root, args.out))
         run = catalogue_cli.lint if args.catalogue_command == "lint" else catalogue_cli.export
         raise SystemExit(run(root))
     elif args.command == "bench" and args.what == "catalogue":
