@@ -8,12 +8,14 @@ The engine's effects (submit, track) are performed here and their outcomes fed b
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sevamitra.core.applications import Status, due_at, reference_prefix
+from sevamitra.actions.issue import CERTIFYING_OUTPUTS, issue, statement_for
+from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
+from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
     Context,
     ConversationState,
@@ -24,10 +26,10 @@ from sevamitra.core.conversation import (
     Tracked,
     step,
 )
-from sevamitra.core.decisions import Registry, decide, lookup_keys
+from sevamitra.core.decisions import Decision, Registry, decide, lookup_keys
 from sevamitra.core.fees import fee_amount
-from sevamitra.core.messages import Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
-from sevamitra.core.ports import CitizenTurn, Clock, Conversations, NewApplication
+from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
+from sevamitra.core.ports import CertificateMaker, CitizenTurn, Clock, Conversations, NewApplication
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Turns:
     context: Context
     clock: Clock
     registry: Registry
+    maker: CertificateMaker | None = None  # None: decisions are answered without a certificate
 
 
 async def converse(turns: Turns, *, limit: int) -> int:
@@ -62,7 +65,9 @@ async def converse(turns: Turns, *, limit: int) -> int:
                     turn.done(record, error="not a message")
                     continue
                 recipient = Recipient.of(event.sender)
-                state, replies = await respond(turns.context, turns.registry, turn, state, event, recipient, now)
+                state, replies = await respond(
+                    turns.context, turns.registry, turn, state, event, recipient, now, maker=turns.maker
+                )
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
                 for reply in replies:
@@ -81,12 +86,14 @@ async def respond(
     event: Inbound,
     recipient: Recipient,
     now: datetime,
+    *,
+    maker: CertificateMaker | None = None,
 ) -> tuple[ConversationState, list[Outbound]]:
     """One message through the engine, performing its effects and feeding their outcomes back."""
     result = step(state, event, context, now)
     state, replies, effects = result.state, list(result.replies), list(result.effects)
     while effects:
-        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now)
+        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now, maker, state)
         follow = step(state, outcome, context, now)
         state = follow.state
         replies += follow.replies
@@ -95,7 +102,14 @@ async def respond(
 
 
 async def _perform(
-    context: Context, registry: Registry, turn: CitizenTurn, effect: Effect, recipient: Recipient, now: datetime
+    context: Context,
+    registry: Registry,
+    turn: CitizenTurn,
+    effect: Effect,
+    recipient: Recipient,
+    now: datetime,
+    maker: CertificateMaker | None,
+    state: ConversationState,
 ) -> Outcome:
     if not isinstance(effect, Submit):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
@@ -131,10 +145,75 @@ async def _perform(
             ),
         )
     )
+    document = None
+    granted = decision is not None and decision.outcome == "granted"
+    if granted and maker is not None and service.output.kind in CERTIFYING_OUTPUTS:
+        assert decision is not None
+        document = await _certify(context, maker, turn, service, submission, decision, reference, now, state)
     return Submitted(
         reference=reference,
         service_id=service.id,
         due_at=now if decision else due_at(service, now),
         decision=decision,
         amount_inr=fee if decision else None,
+        document=document,
     )
+
+
+async def _certify(
+    context: Context,
+    maker: CertificateMaker,
+    turn: CitizenTurn,
+    service: Service,
+    submission: Submission,
+    decision: Decision,
+    reference: str,
+    now: datetime,
+    state: ConversationState,
+) -> DocumentOut:
+    """The certificate of an instant decision, issued in this turn's transaction."""
+    texts, language = context.texts, submission.language
+    facts = tuple((label, value) for label, value in decision.facts if value)
+    statement = statement_for(
+        service,
+        number=reference,
+        answers=submission.answers,
+        shown={},
+        facts=facts,
+        office=_office(context, service, submission.answers),
+        issued_at=now,
+    )
+    languages = ("te", "en", "hi")
+    lines = [({lang: texts.get(lang, label) for lang in languages}, value) for label, value in facts]
+    _, document = await issue(
+        maker,
+        turn,
+        service,
+        statement,
+        reference=reference,
+        address=turn.address,
+        language=language,
+        lines=lines,
+        caption=texts.get(language, "certificate_caption", service=service.name(language)),
+    )
+    return document
+
+
+def _office(context: Context, service: Service, answers: Mapping[str, Any]) -> dict[str, str]:
+    """The issuing office as printed: the department, and the mandal or town when the form named one."""
+    department = context.catalogue.department(service.department_id)
+    places = context.places
+    mandal = next(
+        (
+            places.get(value["mandal"])
+            for value in answers.values()
+            if isinstance(value, dict) and "mandal" in value and places is not None
+        ),
+        None,
+    )
+    return {
+        lang: ", ".join(
+            part for part in (department.name(lang) if department else "", mandal.name(lang) if mandal else "") if part
+        )
+        for lang in ("te", "en", "hi")
+    }

@@ -38,6 +38,7 @@ from sevamitra.core.messages import (
     Button,
     ButtonsOut,
     ChoiceIn,
+    DocumentOut,
     Inbound,
     ListOut,
     ListRow,
@@ -154,6 +155,7 @@ class Submitted:
     due_at: datetime
     decision: Decision | None = None  # instant services: decided at once
     amount_inr: int | None = None
+    document: DocumentOut | None = None  # the certificate, receipt or pass issued at once
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -690,6 +692,8 @@ class _Engine:
                 if event.amount_inr:
                     lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
                 lines.append(self.t("reference_line", reference=event.reference))
+        if event.document is not None:
+            self.say(event.document)
         self.say(
             ButtonsOut(
                 body=clip("\n".join(lines), BODY_LIMIT),

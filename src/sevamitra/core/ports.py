@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from sevamitra.core.applications import ApplicationView, Status, Submission
+from sevamitra.core.certificates import CertificateStatement
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
 
 
@@ -72,6 +73,52 @@ class Inbox(Protocol):
         ...
 
 
+# ---------------------------------------------------------------- certificates
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedCertificate:
+    """A certificate as stored: the signed QR payload and the signed PDF."""
+
+    statement: CertificateStatement
+    reference: str
+    address: str
+    language: str
+    kid: bytes
+    cose: bytes
+    pdf: bytes
+    download_token: str
+
+
+class CertificateSink(Protocol):
+    async def add_certificate(self, certificate: IssuedCertificate) -> None:
+        """Store a certificate in the current transaction."""
+        ...
+
+
+class CertificateMaker(Protocol):
+    """Signs a statement (COSE) and renders it (a PAdES-signed PDF)."""
+
+    public_url: str
+
+    def sign(self, statement: CertificateStatement) -> tuple[bytes, bytes]:
+        """The COSE_Sign1 payload and the kid that signed it."""
+        ...
+
+    def qr_text(self, cose: bytes) -> str: ...
+
+    async def render(
+        self,
+        statement: CertificateStatement,
+        qr_text: str,
+        language: str,
+        title: Mapping[str, str],
+        lines: Sequence[tuple[Mapping[str, str], str]],
+    ) -> bytes:
+        """The signed PDF, rendered off the event loop."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewApplication:
     submission: Submission
@@ -86,6 +133,11 @@ class NewApplication:
 
 class CitizenTurn(Protocol):
     """One citizen's pending messages and conversation, locked for one transaction."""
+
+    @property
+    def address(self) -> str:
+        """The citizen's ordering key."""
+        ...
 
     @property
     def pending(self) -> Sequence[InboxRecord]:
@@ -107,6 +159,10 @@ class CitizenTurn(Protocol):
 
     async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
         """This citizen's own applications: one by reference, or the latest."""
+        ...
+
+    async def add_certificate(self, certificate: IssuedCertificate) -> None:
+        """Store a certificate in this turn's transaction."""
         ...
 
 

@@ -8,12 +8,14 @@ from typing import Any
 
 from sevamitra.core.applications import ApplicationView, format_reference
 from sevamitra.core.messages import Recipient
-from sevamitra.core.ports import InboxRecord, NewApplication
+from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication
 
 
 @dataclass
 class MemoryTurn:
+    address: str = "919000000000"
     pending: list[InboxRecord] = field(default_factory=list)
+    certificates: list[IssuedCertificate] = field(default_factory=list)
     state: dict[str, Any] | None = None
     stored: list[tuple[str, NewApplication]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
@@ -35,6 +37,9 @@ class MemoryTurn:
         reference = format_reference(application.reference_prefix, year, self.counters[key])
         self.stored.append((reference, application))
         return reference
+
+    async def add_certificate(self, certificate: IssuedCertificate) -> None:
+        self.certificates.append(certificate)
 
     async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
         views = [

@@ -22,11 +22,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
-from sevamitra.adapters.sql.tables import applications, conversations, inbox, outbox, reference_counters
+from sevamitra.adapters.sql.tables import (
+    applications,
+    certificates,
+    conversations,
+    inbox,
+    outbox,
+    reference_counters,
+)
 from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.delivery import advances
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
-from sevamitra.core.ports import InboxRecord, NewApplication, NewInboxItem, OutboxRecord, Sealer
+from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication, NewInboxItem, OutboxRecord, Sealer
 
 PROCESSED_KINDS = ("message", "status")  # the rest is stored for the record and not processed
 
@@ -209,6 +216,9 @@ class SqlCitizenTurn:
             for r in rows
         ]
 
+    async def add_certificate(self, certificate: IssuedCertificate) -> None:
+        await self.connection.execute(insert(certificates).values(certificate_row(certificate)))
+
     async def flush(self, existed: bool) -> None:
         c = self.connection
         if self._save is not None:
@@ -276,6 +286,25 @@ class SqlConversations:
             )
             yield turn
             await turn.flush(existed=sealed is not None)
+
+
+def certificate_row(certificate: IssuedCertificate) -> dict[str, Any]:
+    statement = certificate.statement
+    return {
+        "number": statement.number,
+        "reference": certificate.reference,
+        "service_id": statement.service_id,
+        "kind": statement.kind,
+        "address": certificate.address,
+        "language": certificate.language,
+        "issued_at": statement.issued_at,
+        "valid_until": statement.valid_until,
+        "kid": certificate.kid.hex(),
+        "cose": certificate.cose,
+        "pdf": certificate.pdf,
+        "download_token": certificate.download_token,
+        "status": "valid",
+    }
 
 
 def _error_values(error: ChannelError | None) -> dict[str, Any]:

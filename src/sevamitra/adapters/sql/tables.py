@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -108,4 +109,38 @@ reference_counters = Table(
     Column("year", Integer, nullable=False),
     Column("last", Integer, nullable=False),
     PrimaryKeyConstraint("prefix", "year"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(16), primary_key=True),  # hex of the first 8 bytes of SHA-256 of the public key
+    Column("public", LargeBinary, nullable=False),
+    Column("private", Text, nullable=False),  # sealed: never stored in plain text
+    Column("not_before", Stamp, nullable=False),
+    Column("not_after", Stamp),
+    Column("status", String(16), nullable=False),  # active | retired | revoked
+    Column("created_at", Stamp, nullable=False),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("number", String(40), primary_key=True),
+    Column("reference", String(40), nullable=False),  # the application it certifies
+    Column("service_id", String(80), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("address", String(64), nullable=False),  # the holder, as a citizen of the platform
+    Column("language", String(8), nullable=False),
+    Column("issued_at", Stamp, nullable=False),
+    Column("valid_until", Stamp),
+    Column("kid", String(16), nullable=False),
+    Column("cose", LargeBinary, nullable=False),  # the signed QR payload
+    Column("pdf", LargeBinary, nullable=False),  # the signed PDF as sent
+    Column("download_token", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),  # valid | revoked | superseded
+    Column("superseded_by", String(40)),
+    Column("status_reason", Text),
+    Column("status_at", Stamp),
+    Index("ix_certificates_reference", "reference"),
 )

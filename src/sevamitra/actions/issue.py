@@ -1,0 +1,100 @@
+"""Issuing a certificate: the statement, its signed QR payload, the signed PDF, stored and sent.
+
+Called inside the transaction that decides an application, so the certificate, its row and the
+WhatsApp document message commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sevamitra.core.catalogue import Service
+from sevamitra.core.certificates import CertificateStatement, record_hash
+from sevamitra.core.idnumbers import mask_aadhaar
+from sevamitra.core.messages import DocumentOut
+from sevamitra.core.ports import CertificateMaker, CertificateSink, IssuedCertificate
+
+ISSUER = "Government of Andhra Pradesh"
+CERTIFYING_OUTPUTS = frozenset({"certificate", "receipt", "booking_pass"})
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+def statement_for(
+    service: Service,
+    *,
+    number: str,
+    answers: Mapping[str, Any],
+    shown: Mapping[str, str],
+    facts: Sequence[tuple[str, str]],
+    office: Mapping[str, str],
+    issued_at: datetime,
+) -> CertificateStatement:
+    """What the certificate states: the holder, masked identifiers, the facts printed."""
+    holder_field = next((f.id for f in service.fields if f.type == "person_name"), None)
+    name = str(answers.get(holder_field, "")) if holder_field else ""
+    script = "te" if any("\u0c00" <= ch <= "\u0c7f" for ch in name) else "en"
+    masked = {
+        f.type: mask_aadhaar(str(answers[f.id])) for f in service.fields if f.type == "aadhaar" and f.id in answers
+    }
+    printed = tuple(facts) or tuple(
+        (f"label.{f.type}" if not f.labels else f.id, shown[f.id])
+        for f in service.fields
+        if f.id in shown and f.type not in ("aadhaar", "photo", "document", "location")
+    )
+    validity = service.output.validity_months
+    record = {"service": service.id, "version": service.version, "number": number, "answers": dict(answers)}
+    approvers = service.delivery.approvers
+    return CertificateStatement(
+        number=number,
+        kind=service.output.template or service.output.kind,
+        service_id=service.id,
+        issuer=ISSUER,
+        issued_at=issued_at.replace(microsecond=0),
+        valid_until=add_months(issued_at.replace(microsecond=0), validity) if validity else None,
+        holder={script: name} if name else {},
+        masked_ids=masked,
+        facts=printed[:8],
+        office=dict(office),
+        officer=approvers[-1].replace("_", " ").title() if approvers else "",
+        record_hash=record_hash(record),
+    )
+
+
+async def issue(
+    maker: CertificateMaker,
+    sink: CertificateSink,
+    service: Service,
+    statement: CertificateStatement,
+    *,
+    reference: str,
+    address: str,
+    language: str,
+    lines: Sequence[tuple[Mapping[str, str], str]],
+    caption: str,
+) -> tuple[IssuedCertificate, DocumentOut]:
+    """Sign, render, store; returns the certificate and the WhatsApp document that delivers it."""
+    cose, kid = maker.sign(statement)
+    qr = maker.qr_text(cose)
+    pdf = await maker.render(statement, qr, language, service.names, lines)
+    certificate = IssuedCertificate(
+        statement=statement,
+        reference=reference,
+        address=address,
+        language=language,
+        kid=kid,
+        cose=cose,
+        pdf=pdf,
+        download_token=secrets.token_urlsafe(24),
+    )
+    await sink.add_certificate(certificate)
+    link = f"{maker.public_url.rstrip('/')}/c/{certificate.download_token}.pdf"
+    return certificate, DocumentOut(filename=f"{statement.number}.pdf", link=link, caption=caption)

@@ -1,0 +1,146 @@
+"""Signing keys (private halves sealed) and issued certificates, with their revocation status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from sevamitra.adapters.sql.stores import certificate_row
+from sevamitra.adapters.sql.tables import certificates, signing_keys
+from sevamitra.core.ports import IssuedCertificate
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyRow:
+    kid: bytes
+    public: bytes
+    private_sealed: str
+    not_before: datetime
+    not_after: datetime | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateRow:
+    number: str
+    reference: str
+    service_id: str
+    address: str
+    language: str
+    issued_at: datetime
+    cose: bytes
+    pdf: bytes
+    download_token: str
+    status: str
+    superseded_by: str | None
+    status_reason: str | None
+    status_at: datetime | None
+
+
+def _certificate(row: Any) -> CertificateRow:
+    return CertificateRow(
+        number=row.number,
+        reference=row.reference,
+        service_id=row.service_id,
+        address=row.address,
+        language=row.language,
+        issued_at=row.issued_at,
+        cose=row.cose,
+        pdf=row.pdf,
+        download_token=row.download_token,
+        status=row.status,
+        superseded_by=row.superseded_by,
+        status_reason=row.status_reason,
+        status_at=row.status_at,
+    )
+
+
+class SqlKeys:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def all(self) -> list[KeyRow]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(select(signing_keys).order_by(signing_keys.c.not_before))
+            return [
+                KeyRow(
+                    kid=bytes.fromhex(r.kid),
+                    public=r.public,
+                    private_sealed=r.private,
+                    not_before=r.not_before,
+                    not_after=r.not_after,
+                    status=r.status,
+                )
+                for r in rows
+            ]
+
+    async def add(self, key: KeyRow, now: datetime) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                insert(signing_keys).values(
+                    kid=key.kid.hex(),
+                    public=key.public,
+                    private=key.private_sealed,
+                    not_before=key.not_before,
+                    not_after=key.not_after,
+                    status=key.status,
+                    created_at=now,
+                )
+            )
+
+    async def retire(self, kid: bytes, at: datetime) -> None:
+        """Stop signing with a key; what it signed before `at` stays valid."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(signing_keys).where(signing_keys.c.kid == kid.hex()).values(status="retired", not_after=at)
+            )
+
+
+class SqlCertificates:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def add(self, certificate: IssuedCertificate) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(insert(certificates).values(certificate_row(certificate)))
+
+    async def by_number(self, number: str) -> CertificateRow | None:
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(select(certificates).where(certificates.c.number == number))).first()
+        return _certificate(row) if row else None
+
+    async def by_token(self, token: str) -> CertificateRow | None:
+        async with self.engine.connect() as connection:
+            query = select(certificates).where(certificates.c.download_token == token)
+            row = (await connection.execute(query)).first()
+        return _certificate(row) if row else None
+
+    async def revoke(self, number: str, reason: str, now: datetime) -> bool:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(certificates)
+                .where(certificates.c.number == number, certificates.c.status == "valid")
+                .values(status="revoked", status_reason=reason, status_at=now)
+            )
+        return result.rowcount == 1
+
+    async def supersede(self, number: str, by: str, reason: str, now: datetime) -> bool:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                update(certificates)
+                .where(certificates.c.number == number, certificates.c.status == "valid")
+                .values(status="superseded", superseded_by=by, status_reason=reason, status_at=now)
+            )
+        return result.rowcount == 1
+
+    async def withdrawn(self) -> list[CertificateRow]:
+        """Every revoked or superseded certificate: the revocation list."""
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(certificates).where(certificates.c.status != "valid").order_by(certificates.c.status_at)
+            )
+            return [_certificate(r) for r in rows]
