@@ -38,7 +38,12 @@ class Settings(BaseSettings):
     graph_api_version: str = "v23.0"
     public_url: str = "http://127.0.0.1:8000"
     catalogue_dir: Path | None = None
-    cache_dir: Path | None = Path("var/cache")  # validated catalogue snapshots; None: parse every start
+    cache_dir: Path | None = Path("var/cache")
+    keys_dir: Path = Path("var/keys")  # the demo PDF-signing certificate (development)
+    pdf_signing_key: Path | None = None  # PEM private key of the State's document-signing certificate
+    pdf_signing_certificate: Path | None = (
+        None  # PEM certificate (chain) that goes with it  # validated catalogue snapshots; None: parse every start
+    )
     send_rate_per_second: float = Field(default=80.0, gt=0, le=1000)
     send_max_attempts: int = Field(default=8, ge=1)
     worker_batch: int = Field(default=50, ge=1)
@@ -63,6 +68,8 @@ class Settings(BaseSettings):
         ]
         if self.emulator_enabled:
             problems.append("SEVAMITRA_EMULATOR_ENABLED must be off in production")
+        if not (self.pdf_signing_key and self.pdf_signing_certificate):
+            problems.append("SEVAMITRA_PDF_SIGNING_KEY and SEVAMITRA_PDF_SIGNING_CERTIFICATE are needed in production")
         if problems:
             raise InsecureSettings("refusing to start in production: " + "; ".join(problems))
         return self

@@ -12,6 +12,8 @@ SECRETS = {
     "SEVAMITRA_WHATSAPP_VERIFY_TOKEN": "a-real-token",
     "SEVAMITRA_WHATSAPP_ACCESS_TOKEN": "a-real-access-token",
     "SEVAMITRA_DATA_KEY": "a-real-data-key",
+    "SEVAMITRA_PDF_SIGNING_KEY": "/etc/sevamitra/signing.key",
+    "SEVAMITRA_PDF_SIGNING_CERTIFICATE": "/etc/sevamitra/signing.crt",
 }
 
 

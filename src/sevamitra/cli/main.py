@@ -51,6 +51,27 @@ def main(argv: Sequence[str] | None = None) -> None:
     flows = catalogue_commands.add_parser("flows", help="every service's form as WhatsApp Flow JSON")
     flows.add_argument("--out", type=Path, required=True)
 
+    verify = commands.add_parser("verify", help="verify a certificate: a PDF, a photo of its QR, or the QR text")
+    verify.add_argument("target")
+    verify.add_argument("--json", action="store_true", help="answer in JSON")
+
+    certificates = commands.add_parser("certificates", help="issue sample certificates, or revoke one")
+    certificate_commands = certificates.add_subparsers(dest="certificates_command", required=True)
+    sample = certificate_commands.add_parser(
+        "sample", help="certificates for synthetic applicants, through the real action"
+    )
+    sample.add_argument("--service", required=True)
+    sample.add_argument("--count", type=int, default=1)
+    sample.add_argument("--out", type=Path, required=True)
+    revoke = certificate_commands.add_parser("revoke", help="revoke a certificate by its number")
+    revoke.add_argument("number")
+    revoke.add_argument("--reason", required=True)
+
+    keys = commands.add_parser("keys", help="the certificate signing keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = keys_commands.add_parser("rotate", help="a new signing key; earlier ones keep verifying")
+    rotate.add_argument("--valid-days", type=int, default=None)
+
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
     bench.add_argument("what", choices=["ingest", "catalogue"])
     bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
@@ -93,6 +114,19 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(catalogue_cli.flows(root, args.out))
         run = catalogue_cli.lint if args.catalogue_command == "lint" else catalogue_cli.export
         raise SystemExit(run(root))
+    elif args.command in ("verify", "certificates", "keys"):
+        from sevamitra.cli import certificates as certificates_cli
+
+        settings = _settings()
+        if args.command == "verify":
+            code = asyncio.run(certificates_cli.verify(settings, args.target, as_json=args.json))
+        elif args.command == "keys":
+            code = asyncio.run(certificates_cli.rotate_keys(settings, args.valid_days))
+        elif args.certificates_command == "sample":
+            code = asyncio.run(certificates_cli.sample(settings, args.service, args.count, args.out))
+        else:
+            code = asyncio.run(certificates_cli.revoke(settings, args.number, args.reason))
+        raise SystemExit(code)
     elif args.command == "bench" and args.what == "catalogue":
         from sevamitra.cli.bench_catalogue import catalogue as bench_catalogue
 

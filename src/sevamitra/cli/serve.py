@@ -32,6 +32,7 @@ async def worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print("Sevamitra worker: turns, statuses and the outbound sender")
+    await platform.start()
     try:
         await platform.run_worker(stop)
     finally:

@@ -77,26 +77,71 @@ class CertificateStatement:
 
     @staticmethod
     def from_claims(claims: Mapping[int, Any]) -> CertificateStatement:
-        """The statement back from decoded claims; ValueError when they are not ours."""
+        """The statement back from decoded claims; ValueError when they are not ours.
+
+        Strict about types (the claims may come from an untrusted QR): text must be text, times
+        integers, the record hash bytes; nothing is coerced.
+        """
         try:
-            body = claims[CLAIM_CERTIFICATE]
+            body = _mapping(claims[CLAIM_CERTIFICATE])
             expiry = claims.get(CLAIM_EXPIRY)
             return CertificateStatement(
-                number=str(body[K_NUMBER]),
-                kind=str(body[K_KIND]),
-                service_id=str(body[K_SERVICE]),
-                issuer=str(claims[CLAIM_ISSUER]),
-                issued_at=datetime.fromtimestamp(int(claims[CLAIM_ISSUED_AT]), UTC),
-                valid_until=datetime.fromtimestamp(int(expiry), UTC) if expiry is not None else None,
-                holder={str(k): str(v) for k, v in dict(body[K_HOLDER]).items()},
-                masked_ids={str(k): str(v) for k, v in dict(body.get(K_IDS, {})).items()},
-                facts=tuple((str(a), str(b)) for a, b in body.get(K_FACTS, [])),
-                office={str(k): str(v) for k, v in dict(body.get(K_OFFICE, {})).items()},
-                officer=str(body.get(K_OFFICER, "")),
-                record_hash=bytes(body.get(K_RECORD, b"")),
+                number=_text(body[K_NUMBER]),
+                kind=_text(body[K_KIND]),
+                service_id=_text(body[K_SERVICE]),
+                issuer=_text(claims[CLAIM_ISSUER]),
+                issued_at=_time(claims[CLAIM_ISSUED_AT]),
+                valid_until=_time(expiry) if expiry is not None else None,
+                holder=_texts(body[K_HOLDER]),
+                masked_ids=_texts(body.get(K_IDS, {})),
+                facts=tuple(_pair(fact) for fact in _list(body.get(K_FACTS, []))),
+                office=_texts(body.get(K_OFFICE, {})),
+                officer=_text(body.get(K_OFFICER, "")),
+                record_hash=_bytes(body.get(K_RECORD, b"")),
             )
-        except (KeyError, TypeError, ValueError, OverflowError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
             raise ValueError(f"not certificate claims: {error}") from error
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _bytes(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise TypeError(f"expected bytes, got {type(value).__name__}")
+    return value
+
+
+def _time(value: object) -> datetime:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer time, got {type(value).__name__}")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _mapping(value: object) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a map, got {type(value).__name__}")
+    return value
+
+
+def _list(value: object) -> list[Any] | tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected an array, got {type(value).__name__}")
+    return value
+
+
+def _texts(value: object) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in _mapping(value).items()}
+
+
+def _pair(value: object) -> tuple[str, str]:
+    items = _list(value)
+    if len(items) != 2:
+        raise ValueError("a fact is a [label, value] pair")
+    return _text(items[0]), _text(items[1])
 
 
 def record_hash(record: Mapping[str, Any]) -> bytes:

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sevamitra.bootstrap import Platform, SignatureCheck
 from sevamitra.web.landing import landing_page
+from sevamitra.web.verification import routes as verification_routes
 
 MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # Meta's updates are a few KiB; anything this big is not Meta
 
@@ -49,6 +50,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await platform.start()
         stop = asyncio.Event()
         worker = asyncio.create_task(platform.run_worker(stop)) if run_worker else None
         try:
@@ -67,6 +69,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         Route("/health", health),
         Route("/webhooks/whatsapp", handshake, methods=["GET"]),
         Route("/webhooks/whatsapp", webhook, methods=["POST"]),
+        *verification_routes(platform.verification, platform.context.texts),
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))

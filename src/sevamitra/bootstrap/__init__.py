@@ -20,6 +20,7 @@ from sevamitra.adapters.catalogue_files import load_catalogue, load_texts, read_
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
+from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
 from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.stores import SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
@@ -27,6 +28,14 @@ from sevamitra.adapters.whatsapp.flows import flow_json, flow_problems
 from sevamitra.adapters.whatsapp.graph import GraphMessenger
 from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signature
 from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
+from sevamitra.bootstrap.certificates import (
+    Certifier,
+    Checked,
+    KeyRing,
+    Verification,
+    pdf_signer_for,
+    read_revocations,
+)
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import TemplateOut
@@ -37,9 +46,11 @@ from sevamitra.emulator import EmulatorConfig, create_emulator
 from sevamitra.settings import Settings
 
 __all__ = [
+    "Checked",
     "Platform",
     "SignatureCheck",
     "SystemClock",
+    "Verification",
     "build",
     "build_context",
     "build_emulator",
@@ -50,6 +61,7 @@ __all__ = [
     "load_texts",
     "migrate",
     "read_catalogue",
+    "read_revocations",
     "respond",
 ]
 
@@ -75,8 +87,16 @@ class Platform:
     messenger: Messenger
     sender: Sender
     http: httpx.AsyncClient
+    keys: KeyRing
+    certifier: Certifier
+    verification: Verification
+    certificates: SqlCertificates
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_close: Callable[[], Awaitable[None]] | None = None
+
+    async def start(self) -> None:
+        """Load the signing keys (making the first one on a new database)."""
+        await self.keys.load()
 
     def check_signature(self, raw_body: bytes, header: str | None) -> SignatureCheck:
         return verify_signature(raw_body, header, self.settings.whatsapp_app_secret.get_secret_value())
@@ -154,6 +174,15 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         access_token=settings.whatsapp_access_token.get_secret_value(),
     )
     outbox = SqlOutbox(engine)
+    sealer = AesGcmSealer.from_secret(settings.data_key.get_secret_value())
+    keys = KeyRing(store=SqlKeys(engine), sealer=sealer, clock=clock)
+    certifier = Certifier(
+        keys=keys,
+        pdf_signer=pdf_signer_for(settings.keys_dir, settings.pdf_signing_key, settings.pdf_signing_certificate),
+        texts=context.texts,
+        public_url=settings.public_url,
+    )
+    certificates = SqlCertificates(engine)
     rate = settings.send_rate_per_second
     sender = Sender(
         outbox=outbox,
@@ -174,12 +203,17 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         context=context,
         inbox=SqlInbox(engine),
         turns=Turns(
-            conversations=SqlConversations(engine, AesGcmSealer.from_secret(settings.data_key.get_secret_value())),
+            conversations=SqlConversations(engine, sealer),
             parse=parse_item,
             context=context,
             clock=clock,
             registry=build_registry(settings),
+            maker=certifier,
         ),
+        keys=keys,
+        certifier=certifier,
+        verification=Verification(keys=keys, certificates=certificates, clock=clock, public_url=settings.public_url),
+        certificates=certificates,
         outbox=outbox,
         statuses=SqlStatuses(engine),
         messenger=messenger,
