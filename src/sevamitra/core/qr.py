@@ -30,12 +30,17 @@ class QrError(ValueError):
 
 
 def qr_text(public_url: str, cose: bytes) -> str:
-    """The text to encode in the QR: the upper-cased public URL, `/V/`, then base32 of the payload."""
+    """The text to encode in the QR: the upper-cased public URL, `/V/`, then base32 of the payload.
+
+    The payload is compressed when that is shorter, and always when it starts like a zlib stream.
+    """
+    if not cose:
+        raise ValueError("nothing to encode")
     prefix = public_url.strip().rstrip("/").upper()
     if not ALPHANUMERIC.fullmatch(prefix):
         raise ValueError(f"the public URL {public_url!r} has characters outside the QR alphanumeric set")
     compressed = zlib.compress(cose, 9)
-    payload = compressed if len(compressed) < len(cose) else cose
+    payload = compressed if len(compressed) < len(cose) or cose[0] == ZLIB_FIRST_BYTE else cose
     return prefix + PATH + base64.b32encode(payload).decode("ascii").rstrip("=")
 
 
