@@ -6,12 +6,13 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 
-from sevamitra.bootstrap import build, build_emulator
+from sevamitra.bootstrap import Platform, build, build_emulator
 from sevamitra.settings import Settings
 from sevamitra.web.app import create_app
 
@@ -28,6 +29,7 @@ class Running:
     url: str
     settings: Settings
     http: httpx.AsyncClient
+    platform: Platform
 
     async def new_citizen(self, wa_id: str, name: str = "Lakshmi") -> None:
         response = await self.http.post(f"{self.url}/emulator/_chat/citizens", json={"wa_id": wa_id, "name": name})
@@ -56,7 +58,7 @@ class Running:
 
 
 @pytest.fixture
-async def running(database_url: str) -> AsyncIterator[Running]:
+async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -67,9 +69,12 @@ async def running(database_url: str) -> AsyncIterator[Running]:
         whatsapp_app_secret="e2e-secret",
         whatsapp_access_token="e2e-token",
         whatsapp_verify_token="e2e-verify",
+        cache_dir=tmp_path / "cache",
+        keys_dir=tmp_path / "keys",
     )
     emulator = build_emulator(settings, webhook_url=f"{url}/webhooks/whatsapp")
-    app = create_app(build(settings), run_worker=True, emulator=emulator)
+    platform = build(settings)
+    app = create_app(platform, run_worker=True, emulator=emulator)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -77,6 +82,6 @@ async def running(database_url: str) -> AsyncIterator[Running]:
             task.result()
         await asyncio.sleep(0.02)
     async with httpx.AsyncClient(timeout=10) as http:
-        yield Running(url=url, settings=settings, http=http)
+        yield Running(url=url, settings=settings, http=http, platform=platform)
     server.should_exit = True
     await task

@@ -11,9 +11,10 @@ from sevamitra.actions.issue import issue, statement_for
 from sevamitra.bootstrap import Platform, build, read_revocations
 from sevamitra.core.applications import Status as ApplicationStatus
 from sevamitra.core.applications import Submission, due_at, reference_prefix
+from sevamitra.core.catalogue import Service
 from sevamitra.core.certificates import Verdict
 from sevamitra.core.messages import Recipient
-from sevamitra.core.ports import NewApplication
+from sevamitra.core.ports import IssuedCertificate, NewApplication
 from sevamitra.core.validation import PlaceAnswer, Valid, example_answer, validate
 from sevamitra.settings import Settings
 from sevamitra.web.verification import checked_json
@@ -82,37 +83,56 @@ async def sample(settings: Settings, service_id: str, count: int, out: Path) -> 
 
 
 async def _sample_one(platform: Platform, service_id: str, n: int, out: Path) -> Path:
-    context, now = platform.context, platform.clock.now()
-    service = context.catalogue.service(service_id)
-    assert service is not None
+    certificate = await issue_sample(platform, service_id, n)
+    path = out / f"{certificate.statement.number}.pdf"
+    path.write_bytes(certificate.pdf)
+    return path
+
+
+def sample_answers(platform: Platform, service: Service, n: int) -> tuple[dict[str, object], dict[str, str]]:
+    """Valid answers for a synthetic applicant: names from a fixed list, places from the registry."""
+    context, today = platform.context, platform.clock.now().date()
     answers: dict[str, object] = {}
     shown: dict[str, str] = {}
     for spec in service.fields:
-        answer = example_answer(spec, today=now.date())
+        answer = example_answer(spec, today=today)
         if spec.type == "person_name":
             answer = SAMPLE_NAMES[n % len(SAMPLE_NAMES)]
         if isinstance(answer, PlaceAnswer) and context.places is not None:
             district = next(d for d in context.places.districts() if context.places.children(d.id))
             mandal = context.places.children(district.id)[0]
-            village = context.places.children(mandal.id)[0]
-            answer = PlaceAnswer(district=district.id, mandal=mandal.id, village=village.id)
-        result = validate(spec, answer, today=now.date(), language="en")
+            answer = PlaceAnswer(
+                district=district.id, mandal=mandal.id, village=context.places.children(mandal.id)[0].id
+            )
+        result = validate(spec, answer, today=today, language="en")
         if isinstance(result, Valid):
             answers[spec.id] = list(result.value) if isinstance(result.value, tuple) else result.value
             shown[spec.id] = result.display
-    address = f"sample-{now:%Y%m%d%H%M%S}-{n}"
+    return answers, shown
+
+
+async def issue_sample(platform: Platform, service_id: str, n: int) -> IssuedCertificate:
+    """One synthetic application, decided and certified through the real issuance action.
+
+    The application (and its reference number) commits first; the certificate is rendered outside
+    any transaction and stored in a second one, so rendering never holds a database lock.
+    """
+    context, now = platform.context, platform.clock.now()
+    service = context.catalogue.service(service_id)
+    assert service is not None
+    answers, shown = sample_answers(platform, service, n)
+    address = f"sample-{now:%Y%m%d%H%M%S%f}-{n}"
     async with platform.turns.conversations.turn(address, now) as turn:
         assert turn is not None
-        submission = Submission(
-            service_id=service.id,
-            service_version=service.version,
-            definition_hash=service.definition_hash,
-            language="te",
-            answers=answers,
-        )
         reference = await turn.submit(
             NewApplication(
-                submission=submission,
+                submission=Submission(
+                    service_id=service.id,
+                    service_version=service.version,
+                    definition_hash=service.definition_hash,
+                    language="te",
+                    answers=answers,
+                ),
                 recipient=Recipient(wa_id=None, user_id=address),
                 reference_prefix=reference_prefix(service),
                 status=ApplicationStatus.ISSUED,
@@ -120,32 +140,27 @@ async def _sample_one(platform: Platform, service_id: str, n: int, out: Path) ->
                 due_at=due_at(service, now),
             )
         )
-        texts = context.texts
-        statement = statement_for(
-            service, number=reference, answers=answers, shown=shown, facts=(), office={}, issued_at=now
-        )
-        lines = [
-            (
-                {lang: (s.labels.get(lang) or texts.get(lang, f"label.{s.type}")) for lang in ("te", "en", "hi")},
-                shown[s.id],
-            )
-            for s in service.fields
-            if s.id in shown and s.type not in ("aadhaar", "photo", "document", "location")
-        ]
-        certificate, _ = await issue(
-            platform.certifier,
-            turn,
-            service,
-            statement,
-            reference=reference,
-            address=address,
-            language="te",
-            lines=lines,
-            caption=service.name("en"),
-        )
-    path = out / f"{certificate.statement.number}.pdf"
-    path.write_bytes(certificate.pdf)
-    return path
+    texts = context.texts
+    statement = statement_for(
+        service, number=reference, answers=answers, shown=shown, facts=(), office={}, issued_at=now
+    )
+    lines = [
+        ({lang: (s.labels.get(lang) or texts.get(lang, f"label.{s.type}")) for lang in ("te", "en", "hi")}, shown[s.id])
+        for s in service.fields
+        if s.id in shown and s.type not in ("aadhaar", "photo", "document", "location")
+    ]
+    certificate, _ = await issue(
+        platform.certifier,
+        platform.certificates,
+        service,
+        statement,
+        reference=reference,
+        address=address,
+        language="te",
+        lines=lines,
+        caption=service.name("en"),
+    )
+    return certificate
 
 
 async def revoke(settings: Settings, number: str, reason: str) -> int:

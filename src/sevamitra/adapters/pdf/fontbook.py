@@ -51,9 +51,7 @@ class FontBook:
         prototype = self._prototype(family, bold=bold)
         font = copy.copy(prototype.font)
         font.i = len(pdf.fonts) + 1
-        font.ttfont = TTFont(
-            io.BytesIO(prototype.embedding), lazy=True, recalcBBoxes=False, recalcTimestamp=False
-        )
+        font.ttfont = TTFont(io.BytesIO(prototype.embedding), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
         font.desc = copy.copy(prototype.font.desc)
         font.missing_glyphs = []
         font.biggest_size_pt = 0

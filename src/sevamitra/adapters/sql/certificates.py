@@ -104,6 +104,10 @@ class SqlCertificates:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    async def add_certificate(self, certificate: IssuedCertificate) -> None:
+        """Store a certificate in a transaction of its own (the `CertificateSink` port)."""
+        await self.add(certificate)
+
     async def add(self, certificate: IssuedCertificate) -> None:
         async with self.engine.begin() as connection:
             await connection.execute(insert(certificates).values(certificate_row(certificate)))
