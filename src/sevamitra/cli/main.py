@@ -73,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rotate.add_argument("--valid-days", type=int, default=None)
 
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
-    bench.add_argument("what", choices=["ingest", "catalogue"])
+    bench.add_argument("what", choices=["ingest", "catalogue", "certificates"])
+    bench.add_argument("--count", type=int, default=400, help="certificates: how many to issue")
     bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
     bench.add_argument("--seconds", type=float, default=10.0)
     bench.add_argument("--concurrency", type=int, default=32)
@@ -127,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             code = asyncio.run(certificates_cli.revoke(settings, args.number, args.reason))
         raise SystemExit(code)
+    elif args.command == "bench" and args.what == "certificates":
+        from sevamitra.cli.bench_certificates import certificates as bench_certificates
+
+        bench_certificates(args.count, database_url=args.database_url)
     elif args.command == "bench" and args.what == "catalogue":
         from sevamitra.cli.bench_catalogue import catalogue as bench_catalogue
 
