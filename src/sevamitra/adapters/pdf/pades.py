@@ -1,0 +1,136 @@
+"""PAdES B-B signatures (SubFilter ETSI.CAdES.detached) with pyHanko.
+
+pyHanko prepares each document (signature field and dictionary, /ByteRange, digest) and embeds
+the CMS; that is its interrupted-signing API, made for remote signers. Building the CMS is the slow
+part in pyHanko (~7 ms of asn1crypto per signature), yet for one signer only two things in it ever
+change: the document digest (a fixed-length field of the signed attributes) and the signature
+value. So pyHanko builds the CMS once, for a marker digest, and each document gets that CMS with
+its own digest and a fresh signature spliced in (~0.1 ms). The template is checked at start-up by
+rebuilding pyHanko's own bytes from it exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data  # type: ignore[import-untyped]
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # type: ignore[import-untyped]
+from pyhanko.sign import signers  # type: ignore[import-untyped]
+from pyhanko.sign.fields import SigSeedSubFilter  # type: ignore[import-untyped]
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+DIGEST = "sha256"
+_MARKER = hashlib.sha256(b"sevamitra: CMS template digest").digest()
+
+
+class PdfSigner:
+    """Signs PDFs with one key and its certificate chain (PEM; the signer's certificate first)."""
+
+    def __init__(
+        self,
+        *,
+        key_pem: bytes,
+        chain_pem: bytes,
+        password: bytes | None = None,
+        field_name: str = "Signature1",
+        reason: str | None = None,
+        location: str | None = None,
+        reuse_cms: bool = True,
+    ) -> None:
+        certificates = list(load_certs_from_pemder_data(chain_pem))
+        if not certificates:
+            raise ValueError("the chain holds no certificate")
+        self._key = serialization.load_pem_private_key(key_pem, password)
+        public = self._key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        if public != certificates[0].public_key.dump():
+            raise ValueError("the private key does not belong to the first certificate of the chain")
+        self.certificate = certificates[0]  # asn1crypto, as pyHanko wants it
+        self._signer = signers.SimpleSigner(
+            signing_cert=certificates[0],
+            signing_key=load_private_key_from_pemder_data(key_pem, passphrase=password),
+            cert_registry=SimpleCertificateStore.from_certs(certificates),
+        )
+        metadata = signers.PdfSignatureMetadata(
+            field_name=field_name,
+            md_algorithm=DIGEST,
+            subfilter=SigSeedSubFilter.PADES,
+            reason=reason,
+            location=location,
+        )
+        self._pdf_signer = signers.PdfSigner(metadata, signer=self._signer)
+        self._template = _CmsTemplate(self._signer, self._sign_raw) if reuse_cms else None
+        # Twice the DER size (the CMS is written as hex), with room to spare.
+        self._reserved = 2 * (sum(len(c.dump()) for c in certificates) + 2048)
+
+    @property
+    def common_name(self) -> str:
+        return str(self.certificate.subject.native.get("common_name", ""))
+
+    def sign(self, pdf: bytes) -> bytes:
+        """The PDF with a PAdES B-B signature added as an incremental update."""
+        return asyncio.run(self._sign(pdf))
+
+    async def _sign(self, pdf: bytes) -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        if self._template is None:
+            result = await self._pdf_signer.async_sign_pdf(writer, bytes_reserved=self._reserved)
+            return bytes(result.getvalue())
+        prepared, _, output = await self._pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=self._reserved)
+        prepared.fill_with_cms(output, self._template.build(prepared.document_digest))
+        return bytes(output.getvalue())
+
+    def _sign_raw(self, data: bytes) -> bytes:
+        key = self._key
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(hashes.SHA256()))
+        if isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        raise TypeError(f"use an ECDSA or RSA key, not {type(key).__name__}")
+
+
+class _CmsTemplate:
+    """pyHanko's CMS for one signer, cut into the parts that never change."""
+
+    def __init__(self, signer: Any, sign_raw: Any) -> None:
+        self._sign_raw = sign_raw
+        content_info = asyncio.run(signer.async_sign(_MARKER, DIGEST, use_pades=True))
+        data, info = content_info["content"], content_info["content"]["signer_infos"][0]
+        attributes = info["signed_attrs"].dump()
+        if attributes[0] != 0xA0 or attributes.count(_MARKER) != 1:
+            raise ValueError("unexpected signed attributes in pyHanko's CMS")
+        self._attributes = attributes.split(_MARKER)
+        self._content_type = content_info["content_type"].dump()
+        self._data_head = b"".join(
+            data[name].dump() for name in ("version", "digest_algorithms", "encap_content_info", "certificates", "crls")
+        )
+        self._info_head = b"".join(info[name].dump() for name in ("version", "sid", "digest_algorithm"))
+        self._algorithm = info["signature_algorithm"].dump()
+        if self._assemble(attributes, info["signature"].native) != content_info.dump():
+            raise ValueError("pyHanko's CMS has parts this template does not know")
+
+    def build(self, digest: bytes) -> bytes:
+        """The DER of a CMS signing `digest`."""
+        attributes = self._attributes[0] + digest + self._attributes[1]
+        return self._assemble(attributes, self._sign_raw(b"\x31" + attributes[1:]))  # signed as a SET OF
+
+    def _assemble(self, attributes: bytes, signature: bytes) -> bytes:
+        info = _tlv(0x30, self._info_head + attributes + self._algorithm + _tlv(0x04, signature))
+        data = _tlv(0x30, self._data_head + _tlv(0x31, info))
+        return _tlv(0x30, self._content_type + _tlv(0xA0, data))
+
+
+def _tlv(tag: int, body: bytes) -> bytes:
+    """One DER element: tag, definite length, body."""
+    size = len(body)
+    if size < 0x80:
+        return bytes((tag, size)) + body
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + body
+
