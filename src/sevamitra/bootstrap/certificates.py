@@ -44,10 +44,10 @@ class KeyRing:
     async def load(self, *, create: bool = True) -> None:
         """Read the keys; with `create`, make the first key when there is none."""
         rows = await self.store.all()
-        now = self.clock.now()
         if create and not any(r.status == "active" for r in rows):
             await self.rotate()
             rows = await self.store.all()
+        now = self.clock.now()
         self.trust = TrustList([_info(r) for r in rows])
         active = [r for r in rows if r.status == "active" and r.not_before <= now]
         if active:

@@ -97,17 +97,20 @@ def sample_answers(platform: Platform, service: Service, n: int) -> tuple[dict[s
     for spec in service.fields:
         answer = example_answer(spec, today=today)
         if spec.type == "person_name":
-            answer = SAMPLE_NAMES[n % len(SAMPLE_NAMES)]
+            answer = SAMPLE_NAMES[(n + len(answers)) % len(SAMPLE_NAMES)]
         if isinstance(answer, PlaceAnswer) and context.places is not None:
             district = next(d for d in context.places.districts() if context.places.children(d.id))
             mandal = context.places.children(district.id)[0]
             answer = PlaceAnswer(
                 district=district.id, mandal=mandal.id, village=context.places.children(mandal.id)[0].id
             )
-        result = validate(spec, answer, today=today, language="en")
+        result = validate(spec, answer, today=today, language="te")
         if isinstance(result, Valid):
             answers[spec.id] = list(result.value) if isinstance(result.value, tuple) else result.value
             shown[spec.id] = result.display
+            if isinstance(answer, PlaceAnswer) and context.places is not None:
+                path = [context.places.get(i) for i in (answer.village, answer.mandal, answer.district)]
+                shown[spec.id] = ", ".join(p.name("te") for p in path if p is not None)
     return answers, shown
 
 
@@ -147,7 +150,9 @@ async def issue_sample(platform: Platform, service_id: str, n: int) -> IssuedCer
     lines = [
         ({lang: (s.labels.get(lang) or texts.get(lang, f"label.{s.type}")) for lang in ("te", "en", "hi")}, shown[s.id])
         for s in service.fields
-        if s.id in shown and s.type not in ("aadhaar", "photo", "document", "location")
+        if s.id in shown
+        and s.type not in ("aadhaar", "photo", "document", "location")
+        and s.id != next((f.id for f in service.fields if f.type == "person_name"), None)  # the holder, printed above
     ]
     certificate, _ = await issue(
         platform.certifier,

@@ -84,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     if args.command == "migrate":
         from sevamitra.bootstrap import migrate

@@ -119,7 +119,7 @@ textarea{{width:100%}} button{{font-size:1.1rem;padding:.5rem 1.2rem}}
 def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
     async def by_url(request: Request) -> Response:
         payload = request.path_params["payload"]
-        checked = await verification.check_text(f"/V/{payload}"[: MAX_TEXT + 3])
+        checked = await verification.check_text(payload[:MAX_TEXT])
         status = 200 if checked.verdict is not Verdict.UNREADABLE else 400
         return HTMLResponse(verdict_page(texts, checked), status_code=status)
 

@@ -31,9 +31,7 @@ def demo_signer(
     key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
     if not _usable(cert_path, key_path, common_name, now):
         _make(directory, common_name, now)
-    return PdfSigner(
-        key_pem=key_path.read_bytes(), chain_pem=cert_path.read_bytes(), reason=reason, location=location
-    )
+    return PdfSigner(key_pem=key_path.read_bytes(), chain_pem=cert_path.read_bytes(), reason=reason, location=location)
 
 
 def _usable(cert_path: Path, key_path: Path, common_name: str, now: datetime) -> bool:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uharfbuzz as hb  # type: ignore[import-untyped]
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+import uharfbuzz as hb
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
 
@@ -75,29 +75,47 @@ class ShapingFont(TTFFont):
         pen = 0.0  # points from the start of the current line (Td moves that start)
         for info, position in zip(infos, positions, strict=True):
             cluster = info.cluster
-            unicode = _share(text, cluster, ends[cluster], glyphs_in[cluster], seen[cluster])
+            count, end = glyphs_in[cluster], ends[cluster]
+            spanned = count > end - cluster  # more glyphs than characters: some would map to nothing
+            if spanned and not seen[cluster]:
+                run.flush(ops)  # the whole cluster reads as its text, whatever its glyphs map to
+                ops.append(f"/Span <</ActualText <FEFF{text[cluster:end].encode('utf-16-be').hex()}>>> BDC")
+            unicode = _share(text, cluster, end, count, seen[cluster])
             seen[cluster] += 1
             name, width, gid = face.glyphs[info.codepoint]
             glyph = self.subset.get_glyph(glyph=gid, unicode=unicode, glyph_name=name, glyph_width=width)
             code = self.subset.pick_glyph(glyph) if glyph is not None and info.codepoint else None
             advance = round(scale * position.x_advance)
             dx, dy = round(scale * position.x_offset), round(scale * position.y_offset)
-            if code is not None and (dx or dy):  # a mark placed by GPOS: move there and back
+            if code is not None and (dy or dx >= _KERN):
+                # A mark raised or lowered by GPOS: a text object of its own. Extractors order a
+                # line's text objects by where they start, so the next one starts no further left
+                # than the mark, and a leading kern takes its first glyph back to the pen.
                 run.flush(ops)
+                lead = max(dx, 0)
                 ops += [f"{pen + dx * point:.2f} {dy * point:.2f} Td", f"[({self.escape_text(chr(code))})] TJ"]
-                ops.append(f"{(advance - dx) * point:.2f} {-dy * point:.2f} Td")
-                pen = 0.0
-                continue
-            if code is not None:
-                run.glyph(code)
-            pen += advance * point
-            kern = (width if code is not None else 0) - advance
-            if 0 < kern or -_KERN < kern < 0:
-                run.kern(kern)
-            elif kern:  # a wide gap in a TJ array reads as a space to text extractors: move instead
+                ops.append(f"{(lead - dx) * point:.2f} {-dy * point:.2f} Td")
+                pen = (advance - lead) * point
+                if lead != advance:
+                    run.kern(lead - advance)
+            else:
+                if code is not None:
+                    if dx:
+                        run.kern(-dx)
+                    run.glyph(code)
+                    kern = width + dx - advance
+                else:  # .notdef: keep the advance, draw nothing
+                    kern = -advance
+                pen += advance * point
+                if kern > 0 or -_KERN < kern < 0:
+                    run.kern(kern)
+                elif kern:  # a wide gap in a TJ array reads as a space to text extractors: move instead
+                    run.flush(ops)
+                    ops.append(f"{pen:.2f} 0 Td")
+                    pen = 0.0
+            if spanned and seen[cluster] == count:
                 run.flush(ops)
-                ops.append(f"{pen:.2f} 0 Td")
-                pen = 0.0
+                ops.append("EMC")
         run.flush(ops)
         return " ".join(ops) or "[] TJ"
 
@@ -108,7 +126,9 @@ class _Run:
     __slots__ = ("codes", "font", "items")
 
     def __init__(self, font: TTFFont) -> None:
-        self.font, self.items, self.codes = font, [], []
+        self.font = font
+        self.items: list[str] = []
+        self.codes: list[str] = []
 
     def glyph(self, code: int) -> None:
         self.codes.append(chr(code))
@@ -240,6 +260,8 @@ class FontBook:
             cutter = GlyphCutter([source.embedding for source in sources], suffixes)
             first = static_font(families[0], bold=False, cache_dir=self.cache_dir).embedding
             font = ShapingFont(self._scratch, first, FONT_KEY, "")
+            font.ttfont.close()  # read: HarfBuzz shapes, the cutter makes each document's font file
+            font.name = "NotoSans" + "".join(family.title() for family in families)  # the PDF's BaseFont
             font.faces = {
                 key: _face(source.harfbuzz, cutter, base)
                 for key, source, base in zip(keys, sources, cutter.offsets, strict=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-from fontTools.varLib import instancer  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont
+from fontTools.varLib import instancer
 
 DEFAULT_FONT_CACHE = Path("var/cache/fonts")
 
@@ -62,7 +63,7 @@ def static_font(family: str, *, bold: bool, cache_dir: Path = DEFAULT_FONT_CACHE
 def _make(source: Path, weight: int, font: StaticFont) -> None:
     font.shaping.parent.mkdir(parents=True, exist_ok=True)
     static = instancer.instantiateVariableFont(
-        TTFont(source), {"wght": weight, "wdth": 100}, static=True, updateFontNames=True
+        TTFont(io.BytesIO(source.read_bytes())), {"wght": weight, "wdth": 100}, static=True, updateFontNames=True
     )
     _save(static, font.shaping)
     for tag in _NOT_EMBEDDED:

@@ -17,7 +17,7 @@ import io
 import struct
 from collections.abc import Iterable, Sequence
 
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont
 
 _ARG_WORDS, _SCALE, _MORE, _XY_SCALE, _TWO_BY_TWO = 0x0001, 0x0008, 0x0020, 0x0040, 0x0080
 
@@ -71,11 +71,9 @@ class GlyphCutter:
         new_id = {old: new for new, old in enumerate(kept)}
         glyf, offsets = bytearray(), [0]
         for old in kept:
-            glyph = self._glyphs[old]
-            if self._components[old]:
-                glyph = bytearray(glyph)
-                for component, at in self._components[old]:
-                    struct.pack_into(">H", glyph, at, new_id[component])
+            glyph = bytearray(self._glyphs[old])
+            for component, at in self._components[old]:
+                struct.pack_into(">H", glyph, at, new_id[component])
             glyf += glyph + b"\0" * (-len(glyph) % 4)
             offsets.append(len(glyf))
         count = len(kept)
@@ -115,7 +113,7 @@ def _merged(tag: str, tables: list[bytes]) -> bytes:
     fields = {  # offset -> min or max, for the int16 ("h") or uint16 ("H") fields that bound glyphs
         "head": {36: (min, "h"), 38: (min, "h"), 40: (max, "h"), 42: (max, "h")},
         "hhea": {10: (max, "H"), 12: (min, "h"), 14: (min, "h"), 16: (max, "h")},
-        "maxp": {at: (max, "H") for at in range(6, 32, 2)},
+        "maxp": dict.fromkeys(range(6, 32, 2), (max, "H")),
     }.get(tag, {})
     for at, (pick, kind) in fields.items():
         values = [struct.unpack_from(f">{kind}", table, at)[0] for table in tables]

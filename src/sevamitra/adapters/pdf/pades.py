@@ -14,17 +14,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-from typing import Any
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data  # type: ignore[import-untyped]
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # type: ignore[import-untyped]
-from pyhanko.sign import signers  # type: ignore[import-untyped]
-from pyhanko.sign.fields import SigSeedSubFilter  # type: ignore[import-untyped]
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 DIGEST = "sha256"
+T = TypeVar("T")
 _MARKER = hashlib.sha256(b"sevamitra: CMS template digest").digest()
 
 
@@ -55,7 +58,7 @@ class PdfSigner:
         self._signer = signers.SimpleSigner(
             signing_cert=certificates[0],
             signing_key=load_private_key_from_pemder_data(key_pem, passphrase=password),
-            cert_registry=SimpleCertificateStore.from_certs(certificates),
+            cert_registry=SimpleCertificateStore.from_certs(certificates),  # type: ignore[no-untyped-call]
         )
         metadata = signers.PdfSignatureMetadata(
             field_name=field_name,
@@ -65,43 +68,55 @@ class PdfSigner:
             location=location,
         )
         self._pdf_signer = signers.PdfSigner(metadata, signer=self._signer)
-        self._template = _CmsTemplate(self._signer, self._sign_raw) if reuse_cms else None
+        fast = reuse_cms and isinstance(self._key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+        self._template = _CmsTemplate(self._signer, self._sign_raw) if fast else None
         # Twice the DER size (the CMS is written as hex), with room to spare.
         self._reserved = 2 * (sum(len(c.dump()) for c in certificates) + 2048)
+
+    @classmethod
+    def from_pem(cls, key_pem: bytes, chain_pem: bytes, **options: Any) -> PdfSigner:
+        """A signer from a PEM private key and PEM certificate chain; `options` as for the constructor."""
+        return cls(key_pem=key_pem, chain_pem=chain_pem, **options)
 
     @property
     def common_name(self) -> str:
         return str(self.certificate.subject.native.get("common_name", ""))
 
     def sign(self, pdf: bytes) -> bytes:
-        """The PDF with a PAdES B-B signature added as an incremental update."""
-        return asyncio.run(self._sign(pdf))
+        """The PDF with a PAdES B-B signature added as an incremental update. CPU-bound: call it
+        from a worker thread, not from an event loop's."""
+        return _run(self._sign(pdf))
 
     async def _sign(self, pdf: bytes) -> bytes:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        writer, output = IncrementalPdfFileWriter(io.BytesIO(pdf)), io.BytesIO()
         if self._template is None:
-            result = await self._pdf_signer.async_sign_pdf(writer, bytes_reserved=self._reserved)
-            return bytes(result.getvalue())
-        prepared, _, output = await self._pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=self._reserved)
+            await self._pdf_signer.async_sign_pdf(writer, bytes_reserved=self._reserved, output=output)
+            return output.getvalue()
+        prepared, _, _ = await self._pdf_signer.async_digest_doc_for_signing(
+            writer, bytes_reserved=self._reserved, output=output
+        )
         prepared.fill_with_cms(output, self._template.build(prepared.document_digest))
-        return bytes(output.getvalue())
+        return output.getvalue()
 
     def _sign_raw(self, data: bytes) -> bytes:
+        """The signature value pyHanko's SimpleSigner would make, with the key parsed once."""
         key = self._key
         if isinstance(key, ec.EllipticCurvePrivateKey):
             return key.sign(data, ec.ECDSA(hashes.SHA256()))
         if isinstance(key, rsa.RSAPrivateKey):
             return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        raise TypeError(f"use an ECDSA or RSA key, not {type(key).__name__}")
+        raise TypeError(f"no fast path for {type(key).__name__} keys")
 
 
 class _CmsTemplate:
     """pyHanko's CMS for one signer, cut into the parts that never change."""
 
-    def __init__(self, signer: Any, sign_raw: Any) -> None:
+    def __init__(self, signer: Any, sign_raw: Callable[[bytes], bytes]) -> None:
         self._sign_raw = sign_raw
-        content_info = asyncio.run(signer.async_sign(_MARKER, DIGEST, use_pades=True))
+        content_info = _run(signer.async_sign(_MARKER, DIGEST, use_pades=True))
         data, info = content_info["content"], content_info["content"]["signer_infos"][0]
+        if info["signature_algorithm"]["algorithm"].native not in ("sha256_ecdsa", "sha256_rsa"):
+            raise ValueError("pyHanko chose a signature mechanism this template does not make")
         attributes = info["signed_attrs"].dump()
         if attributes[0] != 0xA0 or attributes.count(_MARKER) != 1:
             raise ValueError("unexpected signed attributes in pyHanko's CMS")
@@ -126,6 +141,16 @@ class _CmsTemplate:
         return _tlv(0x30, self._content_type + _tlv(0xA0, data))
 
 
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs pyHanko's coroutine to the end, in a thread of its own if this one runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def _tlv(tag: int, body: bytes) -> bytes:
     """One DER element: tag, definite length, body."""
     size = len(body)
@@ -133,4 +158,3 @@ def _tlv(tag: int, body: bytes) -> bytes:
         return bytes((tag, size)) + body
     length = size.to_bytes((size.bit_length() + 7) // 8, "big")
     return bytes((tag, 0x80 | len(length))) + length + body
-

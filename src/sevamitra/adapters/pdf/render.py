@@ -1,15 +1,15 @@
 """Certificates as A4 bilingual (or trilingual) PDFs: shaped Indic text, embedded subset fonts, a QR.
 
-Indic text goes through HarfBuzz (fpdf2's text shaping), so conjuncts such as శ్రీ, స్త్రీ and క్ష
-are drawn right, while the PDF's ToUnicode maps keep the text searchable and copyable. Plain Latin
-text skips the shaping engine: it needs no shaping and is drawn ten times faster without it.
+All text is shaped by HarfBuzz (see `fontbook.ShapingFont`), so conjuncts such as శ్రీ, స్త్రీ and
+క్ష are drawn right, and the ToUnicode map keeps the text searchable and copyable. Every word on
+the page comes from the certificate or from the catalogue's certificates.yaml, none from here.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,7 +36,8 @@ PAGE_W, PAGE_H = 210.0, 297.0
 LEFT, RIGHT = 16.0, 194.0
 VALUE_X = 86.0
 QR_SYMBOL_MM = 32.0  # the symbol without its quiet zone; at least 30 mm
-QR_MODULE_MM = 0.55  # dense symbols grow so that a module stays over 3 pixels at 150 dpi
+QR_MODULE_MM = 0.5  # dense symbols grow so that a module stays about 3 pixels wide at 150 dpi
+QR_MODULE_MIN_MM = 0.45  # when the page is full: still 2.6 pixels at 150 dpi
 INDIA = timezone(timedelta(hours=5, minutes=30))
 FAMILY = {"te": "telugu", "en": "telugu", "hi": "devanagari"}  # Noto Sans Telugu has full Latin too
 FAMILIES = ("telugu", "devanagari", "latin")
@@ -66,7 +67,7 @@ def render_certificate(doc: CertificateDocument) -> bytes:
 
 
 def _line_height(size_pt: float) -> float:
-    return size_pt * 0.3528 * 1.55  # Telugu stacks conjuncts below the line: give them room
+    return size_pt * 0.3528 * 1.45  # Telugu stacks conjuncts below the line: give them room
 
 
 class _Page:
@@ -126,16 +127,14 @@ class _Page:
         language: str | None = None,
         align: str = "L",
         colour: Rgb = BLACK,
-        wrap: bool = False,
     ) -> float:
-        """Draws `text` in a box of width `w` at (x, y), on several lines if `wrap`; returns the y below."""
+        """Draws `text` in a box of width `w` at (x, y), broken into lines; returns the y below."""
         pdf, family = self.pdf, self.family(text, language)
         pdf.set_font(FONT_KEY, "", size)
         self.font.use(family, size_pt=size, bold=bold)
         pdf.set_text_color(*colour)
         height = _line_height(size)
-        lines = self.wrap(text, family, w, bold=bold, size=size) if wrap else [text]
-        for line in lines:
+        for line in self.wrap(text, family, w, bold=bold, size=size):
             left = x
             if align != "L":
                 gap = w - self.fonts.width(family, line, bold=bold, size=size)
@@ -144,9 +143,16 @@ class _Page:
             y += height
         return y
 
+    def height(self, text: str, w: float, *, size: float, bold: bool = False, language: str | None = None) -> float:
+        """How tall `write` would draw `text`."""
+        lines = self.wrap(text, self.family(text, language), w, bold=bold, size=size)
+        return len(lines) * _line_height(size)
+
     def wrap(self, text: str, family: str, w: float, *, bold: bool, size: float) -> list[str]:
         """Greedy line breaking at spaces, measuring each word once."""
         width = functools.partial(self.fonts.width, family, bold=bold, size=size)
+        if width(text) <= w:
+            return [text]
         space, lines, line, used = width(" "), [], "", 0.0
         for word in text.split(" "):
             advance = width(word)
@@ -157,6 +163,13 @@ class _Page:
                 line, used = (f"{line} {word}", used + space + advance) if line else (word, advance)
         lines.append(line)
         return lines
+
+    def room(self, height: float) -> None:
+        """Starts a new page when `height` more does not fit on this one."""
+        if self.y + height > PAGE_H - 14:
+            self.pdf.add_page()
+            self.frame()
+            self.y = LEFT
 
     def joined(self, by_language: Mapping[str, str]) -> Iterator[tuple[str, str]]:
         """Telugu and English on one line (one font has both), Hindi on its own line."""
@@ -169,14 +182,21 @@ class _Page:
     def texts(self, key: str) -> dict[str, str]:
         return {lang: self.doc.text(lang, key) for lang in self.doc.languages}
 
-    def row(self, labels: Mapping[str, str], values: list[tuple[str | None, str]], *, size: float = 11) -> None:
+    def row(self, labels: Mapping[str, str], values: Sequence[tuple[str | None, str]], *, size: float = 11) -> None:
         """A label column (small, grey, every language) and a value column."""
+        label_w, value_w = VALUE_X - LEFT - 2, RIGHT - VALUE_X
+        label_lines = list(self.joined(labels))
+        self.room(
+            max(
+                sum(self.height(label, label_w, size=8.5, language=lang) for lang, label in label_lines),
+                sum(self.height(value, value_w, size=size, bold=True, language=lang) for lang, value in values),
+            )
+        )
         label_y = value_y = self.y
-        for language, label in self.joined(labels):
-            label_y = self.write(LEFT, label_y, VALUE_X - LEFT - 2, label, size=8.5, language=language, colour=GREY)
-        for language, value in values:
-            wrap = len(value) > 48
-            value_y = self.write(VALUE_X, value_y, RIGHT - VALUE_X, value, size=size, bold=True, language=language, wrap=wrap)
+        for language, label in label_lines:
+            label_y = self.write(LEFT, label_y, label_w, label, size=8.5, language=language, colour=GREY)
+        for value_language, value in values:
+            value_y = self.write(VALUE_X, value_y, value_w, value, size=size, bold=True, language=value_language)
         self.y = max(label_y, value_y) + 1.6
 
     # --- blocks -----------------------------------------------------------------------------
@@ -203,7 +223,9 @@ class _Page:
         for language in self.doc.languages:
             size = 15.0 if language == "te" else 12.0
             state = self.doc.text(language, "certificate.state")
-            y = self.write(LEFT + 28, y, RIGHT - LEFT - 28, state, size=size, bold=True, language=language, colour=accent)
+            y = self.write(
+                LEFT + 28, y, RIGHT - LEFT - 28, state, size=size, bold=True, language=language, colour=accent
+            )
         self.y = max(cy + radius, y) + 3
         pdf.set_line_width(0.6)
         pdf.line(LEFT, self.y, RIGHT, self.y)
@@ -214,10 +236,10 @@ class _Page:
             size = 19.0 if language == "te" else 15.0
             text = self.doc.title.get(language, "")
             if text:
+                accent = self.template.accent
                 self.y = self.write(
-                    LEFT, self.y, RIGHT - LEFT, text, size=size, bold=True, language=language,
-                    align="C", colour=self.template.accent,
-                )  # fmt: skip
+                    LEFT, self.y, RIGHT - LEFT, text, size=size, bold=True, language=language, align="C", colour=accent
+                )
         self.y += 4
 
     def meta(self) -> None:
@@ -240,7 +262,7 @@ class _Page:
         self.row(self.texts("certificate.holder"), names, size=12.5)
 
     def ids(self) -> None:
-        for key, masked in self.doc.statement.masked_ids.items():
+        for key, masked in self.doc.statement.masked_ids.items():  # an id without a label shows its key
             labels = {lang: self.doc.texts[lang].get(f"certificate.id.{key}", key) for lang in self.doc.languages}
             self.row(labels, [(None, masked)])
 
@@ -257,30 +279,39 @@ class _Page:
             self.row(self.texts("certificate.officer"), [(None, statement.officer)])
 
     def verify(self) -> None:
-        pdf, doc = self.pdf, self.doc
+        """The QR, how to verify it in every language, the verification URL, the signature note."""
+        pdf, doc, accent = self.pdf, self.doc, self.template.accent
         qr = qr_image(doc.qr_text)
-        symbol = max(QR_SYMBOL_MM, qr.modules * QR_MODULE_MM)
-        side = symbol * (qr.modules + 2 * QUIET_ZONE) / qr.modules
-        top = max(self.y + 4, PAGE_H - 14 - max(side, 62))
-        if top + side > PAGE_H - 12:
-            pdf.add_page()
-            self.frame()
-            top = LEFT
-        pdf.set_draw_color(*self.template.accent)
+        paragraphs: list[tuple[str, str | None, float, bool, Rgb, float]] = [  # text, language, size, bold, colour, gap
+            *((doc.text(lang, "certificate.how_to_verify"), lang, 8.0, False, BLACK, 0.8) for lang in doc.languages),
+            *((label, lang, 7.5, False, GREY, 0.0) for lang, label in self.joined(self.texts("certificate.verify_at"))),
+            (doc.verify_url, None, 10.0, True, accent, 2.0),
+            *((doc.text(lang, "certificate.digitally_signed"), lang, 7.5, False, GREY, 0.0) for lang in doc.languages),
+        ]
+
+        def block(module: float) -> tuple[float, float, float]:
+            """(symbol, side with quiet zone, block height) for a module size in millimetres."""
+            symbol = max(QR_SYMBOL_MM, qr.modules * module)
+            side = symbol * (qr.modules + 2 * QUIET_ZONE) / qr.modules
+            text = sum(
+                self.height(t, RIGHT - side - LEFT, size=s, bold=b, language=lang) + gap
+                for t, lang, s, b, _, gap in paragraphs
+            )
+            return symbol, side, max(text + 3, side + 2)
+
+        symbol, side, needed = block(QR_MODULE_MM)
+        if self.y + 4 + needed > PAGE_H - 13:  # a dense QR on a full page: smaller modules, if they still scan
+            symbol, side, needed = block(QR_MODULE_MIN_MM)
+        self.room(needed + 4)
+        top = max(self.y + 4, PAGE_H - 13 - needed)
+        pdf.set_draw_color(*accent)
         pdf.set_line_width(0.3)
         pdf.line(LEFT, top, RIGHT, top)
         pdf.image(qr.image, RIGHT - side + symbol * QUIET_ZONE / qr.modules, top + 1, side, side)
-        width = RIGHT - side - LEFT
         y = top + 3
-        for language in doc.languages:
-            y = self.write(LEFT, y, width, doc.text(language, "certificate.how_to_verify"), size=8.5,
-                           language=language, wrap=True) + 1  # fmt: skip
-        for language, label in self.joined(self.texts("certificate.verify_at")):
-            y = self.write(LEFT, y, width, label, size=8, language=language, colour=GREY)
-        y = self.write(LEFT, y, width, doc.verify_url, size=10, bold=True, colour=self.template.accent, wrap=True) + 2
-        for language in doc.languages:
-            y = self.write(LEFT, y, width, doc.text(language, "certificate.digitally_signed"), size=8,
-                           language=language, colour=GREY, wrap=True)  # fmt: skip
+        for text, language, size, bold, colour, gap in paragraphs:
+            y = self.write(LEFT, y, RIGHT - side - LEFT, text, size=size, bold=bold, language=language, colour=colour)
+            y += gap
 
 
 def _strings(doc: CertificateDocument) -> Iterator[tuple[str, str | None]]:
