@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import cbor2
 import pytest
 from playwright.async_api import Browser, async_playwright
 
@@ -31,11 +33,16 @@ async def issued(running: Running, tmp_path: Path, n: int = 0) -> tuple[str, str
 
 
 def forged(text: str) -> str:
-    """The same QR with one byte of the signed payload changed."""
+    """The same QR with one byte of the signed claims changed, the signature kept (as a forger would)."""
     prefix, _, encoded = text.rpartition("/V/")
-    raw = bytearray(base64.b32decode(encoded + "=" * (-len(encoded) % 8)))
-    raw[len(raw) // 2] ^= 0x01
-    return f"{prefix}/V/{base64.b32encode(bytes(raw)).decode().rstrip('=')}"
+    raw = base64.b32decode(encoded + "=" * (-len(encoded) % 8))
+    if raw[:1] == b"\x78":
+        raw = zlib.decompress(raw)
+    protected, unprotected, payload, signature = cbor2.loads(raw).value
+    altered = bytearray(payload)
+    altered[len(altered) // 2] ^= 0x01
+    cose = cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, bytes(altered), signature]))
+    return f"{prefix}/V/{base64.b32encode(cose).decode().rstrip('=')}"
 
 
 def local(running: Running, text: str) -> str:

@@ -56,7 +56,7 @@ class KeyRing:
 
     async def rotate(self, *, valid_days: int | None = None) -> KeyInfo:
         """A new signing key; the previous ones retire now and keep verifying what they signed."""
-        now = self.clock.now()
+        now = self.clock.now().replace(microsecond=0)  # CWT times are whole seconds
         for row in await self.store.all():
             if row.status == "active":
                 await self.store.retire(row.kid, now)

@@ -1,8 +1,9 @@
 """The verification QR: error correction Q, alphanumeric mode, a fixed mask.
 
-segno spends ~11 ms choosing the best of eight masks and ~1 ms with a fixed one; any mask decodes,
-the choice only avoids patterns that are marginally harder to scan. The symbol is drawn as a small
-grey-scale image with a few pixels per module: far cheaper in fpdf2 than hundreds of rectangles.
+segno tries all eight masks to pick the best, which costs four to five times the encoding itself
+(a version 23 symbol, ~850 characters: 30 ms against 6 ms; version 7: 5 ms against 1 ms). Any mask
+decodes; the choice only avoids patterns marginally harder to scan. The symbol goes into the PDF as
+a small grey-scale image, two pixels a module: cheaper in fpdf2 than a rectangle per dark run.
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ metadata = MetaData(
 
 # BigInteger ids that are still SQLite's INTEGER PRIMARY KEY (the rowid) there.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every database (SQLite keeps no zone, so it is restored on read)."""
 
