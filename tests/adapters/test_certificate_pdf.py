@@ -19,7 +19,7 @@ import zxingcpp
 from fontTools.ttLib import TTFont
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from sevamitra.adapters.pdf import (
@@ -194,6 +194,15 @@ def test_hindi_variant_renders_devanagari(renderer: CertificateRenderer) -> None
     assert HOLDER_TE in text
 
 
+def test_a_value_neither_indic_font_has_comes_from_noto_sans(renderer: CertificateRenderer) -> None:
+    doc = certificate()
+    doc = replace(doc, lines=(*doc.lines, ({"te": "గమనిక", "en": "Note"}, "Ω-rated, ΔT = 5 K")))
+    pdf = renderer.render(doc)
+    assert "Ω-rated, ΔT = 5 K" in page_text(pdf)
+    assert HOLDER_TE in page_text(pdf)
+    assert re.findall(rb"/BaseFont /[A-Z]{6}\+(\w+)", pdf) == [b"NotoSansTeluguLatin"] * 2
+
+
 def test_hindi_is_left_out_unless_chosen(pdf: bytes) -> None:
     assert HOLDER_HI not in page_text(pdf)
     assert re.search("[\u0900-\u097f]", page_text(pdf)) is None
@@ -327,10 +336,15 @@ def test_the_demo_signer_makes_its_key_once_and_reuses_it(tmp_path: Path) -> Non
     assert (tmp_path / KEY_FILE).read_bytes() != key
 
 
-async def test_a_signer_can_be_made_and_used_inside_an_event_loop(pdf: bytes, signing_dir: Path) -> None:
-    signer = PdfSigner(key_pem=(signing_dir / KEY_FILE).read_bytes(), chain_pem=(signing_dir / CERT_FILE).read_bytes())
-    status, _ = signature_status(signer.sign(pdf), signing_dir)
-    assert status.bottom_line  # type: ignore[attr-defined]
+async def test_a_signer_can_be_made_and_used_inside_an_event_loop(
+    pdf: bytes, signer: PdfSigner, signing_dir: Path
+) -> None:
+    key, chain = (signing_dir / KEY_FILE).read_bytes(), (signing_dir / CERT_FILE).read_bytes()
+    signed = PdfSigner(key_pem=key, chain_pem=chain).sign(pdf)  # pyHanko runs in a thread of its own
+    trust = ValidationContext(trust_roots=[load_cert_from_pemder(str(signing_dir / CERT_FILE))])
+    signature = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    status = await async_validate_pdf_signature(signature, trust)
+    assert status.bottom_line
 
 
 def test_a_key_must_match_its_certificate(tmp_path: Path, signing_dir: Path) -> None:

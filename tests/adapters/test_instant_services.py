@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from sevamitra.actions.converse import respond
 from sevamitra.adapters.catalogue_files import DEFAULT_CATALOGUE_DIR, load_catalogue, load_texts
+from sevamitra.adapters.certs import verify_qr_text
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
+from sevamitra.adapters.qr_scan import qr_texts
 from sevamitra.adapters.registry_files import FileRegistry
+from sevamitra.bootstrap import migrate
 from sevamitra.core.applications import Status
 from sevamitra.core.conversation import Context, ConversationState
 from sevamitra.core.messages import ChoiceIn, Inbound, Recipient, Sender, TextIn
+from sevamitra.core.ports import CertificateMaker
 from sevamitra.core.transcript import render
 from sevamitra.testing.memory import MemoryTurn
 
@@ -34,10 +40,11 @@ class Session:
         self.context, self.turn, self.n = context, MemoryTurn(), 0
         self.state = ConversationState(language="en", screen="departments", last_active=NOW)
         self.registry = FileRegistry(DEFAULT_CATALOGUE_DIR / "registries")
+        self.maker: CertificateMaker | None = None
 
     async def send(self, event: Inbound) -> str:
         self.state, replies = await respond(
-            self.context, self.registry, self.turn, self.state, event, Recipient.of(CITIZEN), NOW
+            self.context, self.registry, self.turn, self.state, event, Recipient.of(CITIZEN), NOW, maker=self.maker
         )
         return "\n".join(render(r) for r in replies)
 
@@ -84,3 +91,38 @@ async def test_an_adangal_extract_names_the_pattadar_of_the_survey_number(contex
     await session.says("123/4A")
     reply = await session.taps("form:submit")
     assert "K. Ramaiah (synthetic)" in reply and "2.35" in reply
+
+
+async def test_an_instant_extract_is_issued_as_a_signed_certificate_document(context: Context, tmp_path: Path) -> None:
+    from sevamitra.bootstrap import build
+    from sevamitra.settings import Settings
+
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        cache_dir=tmp_path / "cache",
+        keys_dir=tmp_path / "keys",
+    )
+    await asyncio.to_thread(migrate, settings)
+    platform = build(settings)
+    await platform.start()
+    try:
+        session = Session(context)
+        session.maker = platform.certifier
+        await session.taps("svc:revenue.adangal-extract")
+        await session.taps("form:start")
+        for choice in ("place:ntr", "place:ntr/vijayawada-rural", "place:ntr/vijayawada-rural/nidamanuru"):
+            await session.taps(choice)
+        await session.says("123/4A")
+        reply = await session.taps("form:submit")
+    finally:
+        await platform.aclose()
+    assert "<DocumentOut" in reply
+    (certificate,) = session.turn.certificates
+    assert certificate.statement.number.startswith("AP-REV-")
+    (text,) = qr_texts(certificate.pdf)
+    checked = verify_qr_text(text, platform.keys.trust, {}.get, NOW)
+    assert checked.verdict.value == "valid"
+    assert ("fact.pattadar", "K. Ramaiah (synthetic)") in checked.statement.facts or any(
+        "K. Ramaiah" in value
+        for _, value in checked.statement.facts  # type: ignore[union-attr]
+    )
