@@ -50,7 +50,8 @@ class ShapingFont(TTFFont):
     The ToUnicode map keeps the text copyable. fpdf2 maps a cluster's whole text to its first glyph
     and nothing to the others (శ్రీ is two glyphs), and extractors such as PDFium then print an
     unmapped glyph's code as a character. Here a cluster's characters are shared out over its
-    glyphs in order, so the text copied from the page is the text that was set.
+    glyphs in order, so the text copied from the page is the text that was set; a cluster with more
+    glyphs than characters (Devanagari ई) is wrapped in an /ActualText span instead.
     """
 
     __slots__ = ("face", "faces", "size_pt")

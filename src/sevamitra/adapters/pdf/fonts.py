@@ -2,8 +2,8 @@
 
 fpdf2 spends most of a PDF subsetting fonts. Two things make that cheap: a static instance
 (no variation tables), and a second "embedding" copy of it without layout tables and hinting,
-which is what fontTools subsets into each PDF. HarfBuzz shapes with the full static instance;
-both copies keep the same glyph order, so the glyph ids HarfBuzz returns are valid in either.
+from which each PDF's glyphs are cut (see glyphcut.py). HarfBuzz shapes with the full static
+instance; both copies keep the same glyph order, so HarfBuzz's glyph ids are valid in either.
 """
 
 from __future__ import annotations
