@@ -20,6 +20,7 @@ from sevamitra.core.ports import CertificateMaker, CertificateSink, IssuedCertif
 
 ISSUER = "Government of Andhra Pradesh"
 CERTIFYING_OUTPUTS = frozenset({"certificate", "receipt", "booking_pass"})
+MAX_FACTS = 6  # the key facts in the QR: every fact makes the symbol denser and slower to scan
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -48,7 +49,7 @@ def statement_for(
     printed = tuple(facts) or tuple(
         (f"label.{f.type}" if not f.labels else f.id, shown[f.id])
         for f in service.fields
-        if f.id in shown and f.type not in ("aadhaar", "photo", "document", "location")
+        if f.id in shown and f.id != holder_field and f.type not in ("aadhaar", "photo", "document", "location")
     )
     validity = service.output.validity_months
     record = {"service": service.id, "version": service.version, "number": number, "answers": dict(answers)}
@@ -62,7 +63,7 @@ def statement_for(
         valid_until=add_months(issued_at.replace(microsecond=0), validity) if validity else None,
         holder={script: name} if name else {},
         masked_ids=masked,
-        facts=printed[:8],
+        facts=printed[:MAX_FACTS],
         office=dict(office),
         officer=approvers[-1].replace("_", " ").title() if approvers else "",
         record_hash=record_hash(record),

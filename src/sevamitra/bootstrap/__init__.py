@@ -23,7 +23,7 @@ from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
 from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.migrate import upgrade
-from sevamitra.adapters.sql.stores import SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
+from sevamitra.adapters.sql.stores import SqlApplications, SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
 from sevamitra.adapters.whatsapp.flows import flow_json, flow_problems
 from sevamitra.adapters.whatsapp.graph import GraphMessenger
 from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signature
@@ -91,6 +91,7 @@ class Platform:
     certifier: Certifier
     verification: Verification
     certificates: SqlCertificates
+    applications: SqlApplications
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_close: Callable[[], Awaitable[None]] | None = None
 
@@ -214,6 +215,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         certifier=certifier,
         verification=Verification(keys=keys, certificates=certificates, clock=clock, public_url=settings.public_url),
         certificates=certificates,
+        applications=SqlApplications(engine, sealer),
         outbox=outbox,
         statuses=SqlStatuses(engine),
         messenger=messenger,

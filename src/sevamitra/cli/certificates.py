@@ -115,44 +115,48 @@ def sample_answers(platform: Platform, service: Service, n: int) -> tuple[dict[s
 
 
 async def issue_sample(platform: Platform, service_id: str, n: int) -> IssuedCertificate:
-    """One synthetic application, decided and certified through the real issuance action.
+    """One synthetic application, decided and certified through the real issuance action."""
+    service = platform.context.catalogue.service(service_id)
+    assert service is not None
+    answers, shown = sample_answers(platform, service, n)
+    return await certify_application(platform, service, answers, shown, address=f"sample-{n}")
+
+
+async def certify_application(
+    platform: Platform, service: Service, answers: dict[str, object], shown: dict[str, str], *, address: str
+) -> IssuedCertificate:
+    """Store a decided application and issue its certificate.
 
     The application (and its reference number) commits first; the certificate is rendered outside
     any transaction and stored in a second one, so rendering never holds a database lock.
     """
     context, now = platform.context, platform.clock.now()
-    service = context.catalogue.service(service_id)
-    assert service is not None
-    answers, shown = sample_answers(platform, service, n)
-    address = f"sample-{now:%Y%m%d%H%M%S%f}-{n}"
-    async with platform.turns.conversations.turn(address, now) as turn:
-        assert turn is not None
-        reference = await turn.submit(
-            NewApplication(
-                submission=Submission(
-                    service_id=service.id,
-                    service_version=service.version,
-                    definition_hash=service.definition_hash,
-                    language="te",
-                    answers=answers,
-                ),
-                recipient=Recipient(wa_id=None, user_id=address),
-                reference_prefix=reference_prefix(service),
-                status=ApplicationStatus.ISSUED,
-                submitted_at=now,
-                due_at=due_at(service, now),
-            )
-        )
+    reference = await platform.applications.submit(
+        address,
+        NewApplication(
+            submission=Submission(
+                service_id=service.id,
+                service_version=service.version,
+                definition_hash=service.definition_hash,
+                language="te",
+                answers=answers,
+            ),
+            recipient=Recipient(wa_id=None, user_id=address),
+            reference_prefix=reference_prefix(service),
+            status=ApplicationStatus.ISSUED,
+            submitted_at=now,
+            due_at=due_at(service, now),
+        ),
+    )
     texts = context.texts
     statement = statement_for(
         service, number=reference, answers=answers, shown=shown, facts=(), office={}, issued_at=now
     )
+    holder = next((f.id for f in service.fields if f.type == "person_name"), None)
     lines = [
         ({lang: (s.labels.get(lang) or texts.get(lang, f"label.{s.type}")) for lang in ("te", "en", "hi")}, shown[s.id])
         for s in service.fields
-        if s.id in shown
-        and s.type not in ("aadhaar", "photo", "document", "location")
-        and s.id != next((f.id for f in service.fields if f.type == "person_name"), None)  # the holder, printed above
+        if s.id in shown and s.id != holder and s.type not in ("aadhaar", "photo", "document", "location")
     ]
     certificate, _ = await issue(
         platform.certifier,

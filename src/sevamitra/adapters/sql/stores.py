@@ -125,6 +125,64 @@ def _unseal(sealer: Sealer, sealed: str) -> Any:
     return json.loads(sealer.open(sealed))
 
 
+async def next_number(connection: AsyncConnection, prefix: str, year: int) -> int:
+    """The next reference number for a service and year (row lock on PostgreSQL, write lock on SQLite)."""
+    bumped = await connection.execute(
+        update(reference_counters)
+        .where(reference_counters.c.prefix == prefix, reference_counters.c.year == year)
+        .values(last=reference_counters.c.last + 1)
+        .returning(reference_counters.c.last)
+    )
+    row = bumped.first()
+    if row is not None:
+        return int(row.last)
+    await connection.execute(insert(reference_counters).values(prefix=prefix, year=year, last=1))
+    return 1
+
+
+async def submit_application(
+    connection: AsyncConnection, sealer: Sealer, address: str, application: NewApplication
+) -> str:
+    """Store an application under a fresh reference number, in the caller's transaction."""
+    year = application.submitted_at.year
+    reference = format_reference(
+        application.reference_prefix, year, await next_number(connection, application.reference_prefix, year)
+    )
+    submission = application.submission
+    await connection.execute(
+        insert(applications).values(
+            reference=reference,
+            service_id=submission.service_id,
+            service_version=submission.service_version,
+            definition_hash=submission.definition_hash,
+            address=address,
+            wa_id=application.recipient.wa_id,
+            user_id=application.recipient.user_id,
+            language=submission.language,
+            answers=_seal(sealer, dict(submission.answers)),
+            status=application.status.value,
+            decision=application.decision,
+            fee_inr=application.fee_inr,
+            submitted_at=application.submitted_at,
+            due_at=application.due_at,
+            updated_at=application.submitted_at,
+        )
+    )
+    return reference
+
+
+class SqlApplications:
+    """Applications stored outside a conversation (sample issuance, officers' tools)."""
+
+    def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
+        self.engine = engine
+        self.sealer = sealer
+
+    async def submit(self, address: str, application: NewApplication) -> str:
+        async with self.engine.begin() as connection:
+            return await submit_application(connection, self.sealer, address, application)
+
+
 @dataclass
 class SqlCitizenTurn:
     connection: AsyncConnection
@@ -161,43 +219,7 @@ class SqlCitizenTurn:
 
     async def submit(self, application: NewApplication) -> str:
         """Store an application under a fresh reference number, in this turn's transaction."""
-        number = await self._next_number(application.reference_prefix, application.submitted_at.year)
-        reference = format_reference(application.reference_prefix, application.submitted_at.year, number)
-        submission = application.submission
-        await self.connection.execute(
-            insert(applications).values(
-                reference=reference,
-                service_id=submission.service_id,
-                service_version=submission.service_version,
-                definition_hash=submission.definition_hash,
-                address=self.address,
-                wa_id=application.recipient.wa_id,
-                user_id=application.recipient.user_id,
-                language=submission.language,
-                answers=_seal(self.sealer, dict(submission.answers)),
-                status=application.status.value,
-                decision=application.decision,
-                fee_inr=application.fee_inr,
-                submitted_at=application.submitted_at,
-                due_at=application.due_at,
-                updated_at=application.submitted_at,
-            )
-        )
-        return reference
-
-    async def _next_number(self, prefix: str, year: int) -> int:
-        c = self.connection
-        bumped = await c.execute(
-            update(reference_counters)
-            .where(reference_counters.c.prefix == prefix, reference_counters.c.year == year)
-            .values(last=reference_counters.c.last + 1)
-            .returning(reference_counters.c.last)
-        )
-        row = bumped.first()
-        if row is not None:
-            return int(row.last)
-        await c.execute(insert(reference_counters).values(prefix=prefix, year=year, last=1))
-        return 1
+        return await submit_application(self.connection, self.sealer, self.address, application)
 
     async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
         """This citizen's applications: the one with `reference`, or the latest ones."""
