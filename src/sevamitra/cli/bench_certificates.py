@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 SERVICE = "revenue.income-certificate"
+LANES = 1  # issuances in flight per process (two in flight measured slower here: the GIL is shared)
 
 
 def _settings(workdir: Path, database_url: str | None) -> object:
@@ -51,13 +52,20 @@ def _issue_many(workdir: str, database_url: str | None, count: int, offset: int,
         applicants = [sample_answers(platform, service, offset + n) for n in range(count)]  # not part of issuing
         gc.freeze()  # what start-up built stays; as a long-running server process does after warming up
         await asyncio.sleep(max(0.0, start_at - time.time()))  # the processes begin together
-        times = []
-        for n, (answers, shown) in enumerate(applicants):
-            began = time.perf_counter()
-            await certify_application(platform, service, answers, shown, address=f"bench-{offset + n}")
-            times.append(time.perf_counter() - began)
+        times: list[float] = []
+
+        async def lane(lane_number: int) -> None:  # two in flight: one renders while the other commits
+            for n in range(lane_number, len(applicants), LANES):
+                answers, shown = applicants[n]
+                began = time.perf_counter()
+                await certify_application(platform, service, answers, shown, address=f"bench-{offset + n}")
+                times.append(time.perf_counter() - began)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(lane(i) for i in range(LANES)))
+        wall = time.perf_counter() - began
         await platform.aclose()
-        return times
+        return [wall, *times]
 
     try:
         import uvloop  # the loop `sevamitra serve` runs on
@@ -90,8 +98,8 @@ def measure_full(workdir: Path, database_url: str | None, count: int, processes:
             for i in range(processes)
         ]
         results = [job.get(timeout=600) for job in jobs]
-    elapsed = max(sum(times) for times in results)  # each process ran its batch back to back from start_at
-    latencies = [t for times in results for t in times]
+    elapsed = max(result[0] for result in results)  # the processes started together; the slowest ends it
+    latencies = [t for result in results for t in result[1:]]
     return per_process * processes / elapsed, latencies
 
 
@@ -183,7 +191,7 @@ def certificates(
             [
                 f"sevamitra bench certificates ({SERVICE}, {count} certificates, {processes} processes)",
                 f"full action (number, COSE sign, QR, PDF render, PAdES sign, store): {full:.1f} certificates/s "
-                f"(per certificate p50 {p50:.1f} ms, p99 {p99:.1f} ms, in each process)",
+                f"(each certificate's own time p50 {p50:.1f} ms, p99 {p99:.1f} ms; {LANES} in flight per process)",
                 f"naive single-process fpdf2 + segno (no signatures, nothing stored): {naive:.1f} PDFs/s",
                 f"ratio full/naive: {full / naive:.1f}x   (goal: >= 100/s and >= 5x)",
                 f"QR-text verifications: {verify:,.0f}/s in one process   (goal: >= 5,000/s)",
