@@ -127,26 +127,24 @@ async def certify_application(
 ) -> IssuedCertificate:
     """Store a decided application and issue its certificate.
 
-    The application (and its reference number) commits first; the certificate is rendered outside
-    any transaction and stored in a second one, so rendering never holds a database lock.
+    The reference number comes from a block this process reserved; the certificate is rendered
+    outside any transaction; the application and its certificate then commit together.
     """
     context, now = platform.context, platform.clock.now()
-    reference = await platform.applications.submit(
-        address,
-        NewApplication(
-            submission=Submission(
-                service_id=service.id,
-                service_version=service.version,
-                definition_hash=service.definition_hash,
-                language="te",
-                answers=answers,
-            ),
-            recipient=Recipient(wa_id=None, user_id=address),
-            reference_prefix=reference_prefix(service),
-            status=ApplicationStatus.ISSUED,
-            submitted_at=now,
-            due_at=due_at(service, now),
+    reference = await platform.applications.reserve(reference_prefix(service), now.year)
+    application = NewApplication(
+        submission=Submission(
+            service_id=service.id,
+            service_version=service.version,
+            definition_hash=service.definition_hash,
+            language="te",
+            answers=answers,
         ),
+        recipient=Recipient(wa_id=None, user_id=address),
+        reference_prefix=reference_prefix(service),
+        status=ApplicationStatus.ISSUED,
+        submitted_at=now,
+        due_at=due_at(service, now),
     )
     texts = context.texts
     statement = statement_for(
@@ -158,9 +156,14 @@ async def certify_application(
         for s in service.fields
         if s.id in shown and s.id != holder and s.type not in ("aadhaar", "photo", "document", "location")
     ]
+
+    class WithApplication:
+        async def add_certificate(self, certificate: IssuedCertificate) -> None:
+            await platform.applications.store_issued(address, application, reference, certificate)
+
     certificate, _ = await issue(
         platform.certifier,
-        platform.certificates,
+        WithApplication(),
         service,
         statement,
         reference=reference,

@@ -125,19 +125,20 @@ def _unseal(sealer: Sealer, sealed: str) -> Any:
     return json.loads(sealer.open(sealed))
 
 
-async def next_number(connection: AsyncConnection, prefix: str, year: int) -> int:
-    """The next reference number for a service and year (row lock on PostgreSQL, write lock on SQLite)."""
+async def next_number(connection: AsyncConnection, prefix: str, year: int, *, count: int = 1) -> int:
+    """Take `count` reference numbers for a service and year; returns the last one taken
+    (row lock on PostgreSQL, write lock on SQLite)."""
     bumped = await connection.execute(
         update(reference_counters)
         .where(reference_counters.c.prefix == prefix, reference_counters.c.year == year)
-        .values(last=reference_counters.c.last + 1)
+        .values(last=reference_counters.c.last + count)
         .returning(reference_counters.c.last)
     )
     row = bumped.first()
     if row is not None:
         return int(row.last)
-    await connection.execute(insert(reference_counters).values(prefix=prefix, year=year, last=1))
-    return 1
+    await connection.execute(insert(reference_counters).values(prefix=prefix, year=year, last=count))
+    return count
 
 
 async def submit_application(
@@ -148,6 +149,13 @@ async def submit_application(
     reference = format_reference(
         application.reference_prefix, year, await next_number(connection, application.reference_prefix, year)
     )
+    await insert_application(connection, sealer, address, application, reference)
+    return reference
+
+
+async def insert_application(
+    connection: AsyncConnection, sealer: Sealer, address: str, application: NewApplication, reference: str
+) -> None:
     submission = application.submission
     await connection.execute(
         insert(applications).values(
@@ -168,7 +176,6 @@ async def submit_application(
             updated_at=application.submitted_at,
         )
     )
-    return reference
 
 
 class SqlApplications:
@@ -177,10 +184,31 @@ class SqlApplications:
     def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
         self.engine = engine
         self.sealer = sealer
+        self._blocks: dict[tuple[str, int], tuple[int, int]] = {}
+
+    BLOCK = 32  # reference numbers a batch issuer reserves at a time (a crash leaves a gap, never a duplicate)
 
     async def submit(self, address: str, application: NewApplication) -> str:
         async with self.engine.begin() as connection:
             return await submit_application(connection, self.sealer, address, application)
+
+    async def reserve(self, prefix: str, year: int) -> str:
+        """A reference number from this process's reserved block (one transaction per block)."""
+        first, end = self._blocks.get((prefix, year), (0, 0))
+        if first >= end:
+            async with self.engine.begin() as connection:
+                last = await next_number(connection, prefix, year, count=self.BLOCK)
+            first, end = last - self.BLOCK + 1, last + 1
+        self._blocks[(prefix, year)] = (first + 1, end)
+        return format_reference(prefix, year, first)
+
+    async def store_issued(
+        self, address: str, application: NewApplication, reference: str, certificate: IssuedCertificate
+    ) -> None:
+        """A decided application and its certificate, in one transaction."""
+        async with self.engine.begin() as connection:
+            await insert_application(connection, self.sealer, address, application, reference)
+            await connection.execute(insert(certificates).values(certificate_row(certificate)))
 
 
 @dataclass
