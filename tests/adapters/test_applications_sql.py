@@ -126,3 +126,12 @@ async def test_tracking_shows_only_the_citizens_own_applications(engine: AsyncEn
         by_citizen[r.address] = by_citizen.get(r.address, "") + json.dumps(r.payload, ensure_ascii=False)
     assert "submitted" in by_citizen["919000000001"].split("AP-REV-INC-2026-000001")[-1]
     assert "No application of yours" in by_citizen["919000000002"]
+
+
+async def test_batch_issuers_reserve_distinct_blocks_of_reference_numbers(engine: AsyncEngine) -> None:
+    from sevamitra.adapters.sql.stores import SqlApplications
+
+    first, second = SqlApplications(engine, SEALER), SqlApplications(engine, SEALER)
+    taken = [await issuer.reserve("AP-REV-INC", 2026) for _ in range(40) for issuer in (first, second)]
+    assert len(set(taken)) == len(taken) == 80
+    assert taken[0] == "AP-REV-INC-2026-000001" and taken[1] == "AP-REV-INC-2026-000033"
