@@ -3,18 +3,55 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from playwright.async_api import Browser, async_playwright
 
 from sevamitra.bootstrap import Platform, build, build_emulator
 from sevamitra.settings import Settings
 from sevamitra.web.app import create_app
+from tests.conftest import IN_CI
+
+CHROMIUM = os.environ.get("SEVAMITRA_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's headless Chromium under Playwright: skipped where it is missing, but never in CI."""
+    if not HAVE_CHROMIUM:
+        if IN_CI:
+            pytest.fail("CI must run the browser tests: install Debian's chromium")
+        pytest.skip("no chromium here (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
 
 
 def free_port() -> int:

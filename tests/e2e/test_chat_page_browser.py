@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.conftest import IN_CI
 from tests.e2e.conftest import Running
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("SEVAMITRA_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-
-
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        if IN_CI:
-            pytest.fail("CI must run the browser tests: install Debian's chromium")
-        pytest.skip("no chromium here (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        await browser.close()
 
 
 async def tap_row(page: Page, title: str) -> None:

@@ -24,15 +24,13 @@ import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.conftest import IN_CI
+from tests.e2e.conftest import chromium
 
 pytestmark = pytest.mark.browser
 shares_the_browser = pytest.mark.asyncio(loop_scope="module")  # one Chromium for the module: fast
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 VERIFIER = files("sevamitra.web").joinpath("static", "verifier.html")
 TRUST_LIST = re.compile(r'(<script type="application/json" id="trust-list">)(.*?)(</script>)', re.DOTALL)
 
@@ -141,24 +139,8 @@ def page_with(trust_list: dict[str, Any], path: Path) -> Path:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        if IN_CI:
-            pytest.fail("CI must run the browser tests: install Debian's chromium")
-        pytest.skip("no chromium here (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 import zlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import cbor2
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from sevamitra.adapters.certs import read_revocations
 from sevamitra.adapters.certs.keys import TrustList
 from sevamitra.adapters.qr_scan import qr_texts
 from sevamitra.cli.certificates import _sample_one
-from tests.conftest import IN_CI
 from tests.e2e.conftest import Running
 
 SERVICE = "revenue.income-certificate"
-CHROMIUM = os.environ.get("SEVAMITRA_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 
 async def issued(running: Running, tmp_path: Path, n: int = 0) -> tuple[str, str]:
@@ -96,19 +90,6 @@ async def test_the_trust_list_and_the_signed_revocation_list_are_published(runni
 async def test_the_certificate_pdf_is_downloadable_only_by_its_token(running: Running, tmp_path: Path) -> None:
     missing = await running.http.get(f"{running.url}/c/not-a-token.pdf")
     assert missing.status_code == 404
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        if IN_CI:
-            pytest.fail("CI must run the browser tests: install Debian's chromium")
-        pytest.skip("no chromium here")
-    async with async_playwright() as playwright:
-        args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield browser
-        await browser.close()
 
 
 @pytest.mark.browser
