@@ -259,7 +259,8 @@ class _Page:
     def holder(self) -> None:
         holder = self.doc.statement.holder
         names = [(lang, holder[lang]) for lang in self.doc.languages if holder.get(lang)]
-        self.row(self.texts("certificate.holder"), names, size=12.5)
+        if names:  # an extract of a record (land, a bill) names no holder
+            self.row(self.texts("certificate.holder"), names, size=12.5)
 
     def ids(self) -> None:
         for key, masked in self.doc.statement.masked_ids.items():  # an id without a label shows its key
