@@ -14,47 +14,21 @@ from sevamitra.adapters.sql.stores import SqlInbox
 from sevamitra.adapters.sql.tables import applications, conversations, outbox
 from sevamitra.core.idnumbers import verhoeff_digit
 from sevamitra.testing.clock import FixedClock
-from tests.adapters.test_sql_spine import SEALER, items, turns
+from tests.adapters.test_sql_spine import SEALER, items, text_update, turns
 
 AADHAAR = "34567890123" + verhoeff_digit("34567890123")
 
 
 def choice_update(wa_id: str, choice_id: str, message_id: str) -> bytes:
-    message = {
-        "from": wa_id,
-        "id": message_id,
-        "timestamp": "1768469400",
+    """A tapped list row: the text update with its message swapped for an interactive reply."""
+    update = json.loads(text_update(wa_id, choice_id, message_id))
+    message = update["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["text"]
+    message |= {
         "type": "interactive",
         "interactive": {"type": "list_reply", "list_reply": {"id": choice_id, "title": choice_id}},
     }
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "1", "phone_number_id": "1"},
-        "contacts": [{"profile": {"name": "C"}, "wa_id": wa_id}],
-        "messages": [message],
-    }
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
-        }
-    ).encode()
-
-
-def text_update(wa_id: str, body: str, message_id: str) -> bytes:
-    message = {"from": wa_id, "id": message_id, "timestamp": "1768469400", "type": "text", "text": {"body": body}}
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "1", "phone_number_id": "1"},
-        "contacts": [{"profile": {"name": "C"}, "wa_id": wa_id}],
-        "messages": [message],
-    }
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
-        }
-    ).encode()
+    return json.dumps(update).encode()
 
 
 async def apply(engine: AsyncEngine, clock: FixedClock, wa_id: str) -> None:

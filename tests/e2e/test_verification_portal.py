@@ -13,7 +13,7 @@ from playwright.async_api import Browser
 from sevamitra.adapters.certs import read_revocations
 from sevamitra.adapters.certs.keys import TrustList
 from sevamitra.adapters.qr_scan import qr_texts
-from sevamitra.cli.certificates import _sample_one
+from sevamitra.cli.certificates import sample_to_file
 from tests.e2e.conftest import Running
 
 SERVICE = "revenue.income-certificate"
@@ -21,7 +21,7 @@ SERVICE = "revenue.income-certificate"
 
 async def issued(running: Running, tmp_path: Path, n: int = 0) -> tuple[str, str]:
     """A certificate issued through the real action: its number and the text of its printed QR."""
-    path = await _sample_one(running.platform, SERVICE, n, tmp_path)
+    path = await sample_to_file(running.platform, SERVICE, n, tmp_path)
     (text,) = qr_texts(path.read_bytes())
     return path.stem, text
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sevamitra.actions.issue import CERTIFYING_OUTPUTS, issue, statement_for
+from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, statement_for
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
@@ -183,8 +183,7 @@ async def _certify(
         office=_office(context, service, submission.answers),
         issued_at=now,
     )
-    languages = ("te", "en", "hi")
-    lines = [({lang: texts.get(lang, label) for lang in languages}, value) for label, value in facts]
+    lines = fact_lines(facts, texts)
     _, document = await issue(
         maker,
         turn,

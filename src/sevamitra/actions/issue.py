@@ -12,14 +12,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sevamitra.core.catalogue import Service
+from sevamitra.core.catalogue import LANGUAGES, Service
 from sevamitra.core.certificates import CertificateStatement, record_hash
 from sevamitra.core.idnumbers import mask_aadhaar
 from sevamitra.core.messages import DocumentOut
 from sevamitra.core.ports import CertificateMaker, CertificateSink, IssuedCertificate
+from sevamitra.core.texts import Texts
 
 ISSUER = "Government of Andhra Pradesh"
 CERTIFYING_OUTPUTS = frozenset({"certificate", "receipt", "booking_pass"})
+UNPRINTED = frozenset({"aadhaar", "photo", "document", "location"})  # masked apart, or not text at all
 MAX_FACTS = 6  # the key facts in the QR: every fact makes the symbol denser and slower to scan
 
 
@@ -49,7 +51,7 @@ def statement_for(
     printed = tuple(facts) or tuple(
         (f"label.{f.type}" if not f.labels else f.id, shown[f.id])
         for f in service.fields
-        if f.id in shown and f.id != holder_field and f.type not in ("aadhaar", "photo", "document", "location")
+        if f.id in shown and f.id != holder_field and f.type not in UNPRINTED
     )
     validity = service.output.validity_months
     record = {"service": service.id, "version": service.version, "number": number, "answers": dict(answers)}
@@ -68,6 +70,21 @@ def statement_for(
         officer=approvers[-1].replace("_", " ").title() if approvers else "",
         record_hash=record_hash(record),
     )
+
+
+def fact_lines(facts: Sequence[tuple[str, str]], texts: Texts) -> list[tuple[Mapping[str, str], str]]:
+    """A decision's facts as printed lines: each label in every language, then the value."""
+    return [({lang: texts.get(lang, label) for lang in LANGUAGES}, value) for label, value in facts]
+
+
+def answer_lines(service: Service, shown: Mapping[str, str], texts: Texts) -> list[tuple[Mapping[str, str], str]]:
+    """A form's answers as printed lines, leaving out the holder (printed apart) and what is never printed."""
+    holder = next((f.id for f in service.fields if f.type == "person_name"), None)
+    return [
+        ({lang: f.labels.get(lang) or texts.get(lang, f"label.{f.type}") for lang in LANGUAGES}, shown[f.id])
+        for f in service.fields
+        if f.id in shown and f.id != holder and f.type not in UNPRINTED
+    ]
 
 
 async def issue(

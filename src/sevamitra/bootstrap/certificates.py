@@ -92,7 +92,6 @@ class Certifier:
     pdf_signer: PdfSigner
     texts: Texts
     public_url: str
-    languages: Sequence[str] = ("te", "en")
 
     def sign(self, statement: CertificateStatement) -> tuple[bytes, bytes]:
         if self.keys.signer is None:
@@ -133,7 +132,6 @@ class Verification:
     keys: KeyRing
     certificates: SqlCertificates
     clock: Clock
-    public_url: str
 
     async def statuses(self) -> dict[str, Status]:
         return {

@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sevamitra.actions.issue import issue, statement_for
+from sevamitra.actions.issue import answer_lines, issue, statement_for
 from sevamitra.bootstrap import Platform, build, read_revocations
 from sevamitra.core.applications import Status as ApplicationStatus
 from sevamitra.core.applications import Submission, due_at, reference_prefix
@@ -75,14 +75,14 @@ async def sample(settings: Settings, service_id: str, count: int, out: Path) -> 
             return 2
         out.mkdir(parents=True, exist_ok=True)
         for n in range(count):
-            path = await _sample_one(platform, service_id, n, out)
+            path = await sample_to_file(platform, service_id, n, out)
             print(path)
     finally:
         await platform.aclose()
     return 0
 
 
-async def _sample_one(platform: Platform, service_id: str, n: int, out: Path) -> Path:
+async def sample_to_file(platform: Platform, service_id: str, n: int, out: Path) -> Path:
     certificate = await issue_sample(platform, service_id, n)
     path = out / f"{certificate.statement.number}.pdf"
     path.write_bytes(certificate.pdf)
@@ -146,16 +146,10 @@ async def certify_application(
         submitted_at=now,
         due_at=due_at(service, now),
     )
-    texts = context.texts
     statement = statement_for(
         service, number=reference, answers=answers, shown=shown, facts=(), office={}, issued_at=now
     )
-    holder = next((f.id for f in service.fields if f.type == "person_name"), None)
-    lines = [
-        ({lang: (s.labels.get(lang) or texts.get(lang, f"label.{s.type}")) for lang in ("te", "en", "hi")}, shown[s.id])
-        for s in service.fields
-        if s.id in shown and s.id != holder and s.type not in ("aadhaar", "photo", "document", "location")
-    ]
+    lines = answer_lines(service, shown, context.texts)
 
     class WithApplication:
         async def add_certificate(self, certificate: IssuedCertificate) -> None:

@@ -23,7 +23,6 @@ from sevamitra.core.forms import (
     PICKER_TYPES,
     Answer,
     Ui,
-    check,
     edit_menu,
     field_to_edit,
     new_draft,
@@ -53,7 +52,7 @@ from sevamitra.core.messages import (
 )
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
-from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid
+from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
 
 Screen = Literal["start", "language", "departments", "services", "service", "search", "form", "confirm"]
 ROWS_PER_LIST = 10  # WhatsApp's limit on rows in one list message
@@ -542,7 +541,7 @@ class _Engine:
             if moved.place is not None:
                 return self.ask_current(replace(self.state, draft={**draft, "place": moved.place}))
             given = moved.answer if moved.answer is not None else given
-        result = check(spec, given, (self.now + INDIA).date(), self.language)
+        result = validate(spec, given, today=(self.now + INDIA).date(), language=self.language)
         if isinstance(result, Invalid):
             self.say(self.t(f"invalid.{result.code}", **result.params))
             return self.ask_current()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sevamitra.core.catalogue import Service
@@ -19,12 +18,10 @@ from sevamitra.core.fields import FieldSpec
 from sevamitra.core.jurisdictions import Jurisdictions, Place
 from sevamitra.core.messages import Button, ButtonsOut, ListOut, ListRow, ListSection, Outbound, TextOut
 from sevamitra.core.validation import (
-    Invalid,
     LocationAnswer,
     MediaAnswer,
     PlaceAnswer,
     Valid,
-    validate,
 )
 
 Answer = str | MediaAnswer | LocationAnswer | PlaceAnswer
@@ -188,10 +185,6 @@ def _typed_place(spec: FieldSpec, picked: dict[str, Any], typed: str) -> PlaceSt
     return PlaceStep(
         answer=PlaceAnswer(district=picked["district"], mandal=picked["mandal"], village=f"{picked['mandal']}/~{name}")
     )
-
-
-def check(spec: FieldSpec, answer: Answer, today: date, language: str) -> Valid | Invalid:
-    return validate(spec, answer, today=today, language=language)
 
 
 def store(draft: dict[str, Any], spec: FieldSpec, valid: Valid) -> dict[str, Any]:

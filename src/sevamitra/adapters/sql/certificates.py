@@ -106,9 +106,6 @@ class SqlCertificates:
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         """Store a certificate in a transaction of its own (the `CertificateSink` port)."""
-        await self.add(certificate)
-
-    async def add(self, certificate: IssuedCertificate) -> None:
         async with self.engine.begin() as connection:
             await connection.execute(insert(certificates).values(certificate_row(certificate)))
 

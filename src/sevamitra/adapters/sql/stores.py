@@ -188,10 +188,6 @@ class SqlApplications:
 
     BLOCK = 32  # reference numbers a batch issuer reserves at a time (a crash leaves a gap, never a duplicate)
 
-    async def submit(self, address: str, application: NewApplication) -> str:
-        async with self.engine.begin() as connection:
-            return await submit_application(connection, self.sealer, address, application)
-
     async def reserve(self, prefix: str, year: int) -> str:
         """A reference number from this process's reserved block (one transaction per block)."""
         first, end = self._blocks.get((prefix, year), (0, 0))
