@@ -95,6 +95,7 @@ async def test_an_adangal_extract_names_the_pattadar_of_the_survey_number(contex
 
 async def test_an_instant_extract_is_issued_as_a_signed_certificate_document(context: Context, tmp_path: Path) -> None:
     from sevamitra.bootstrap import build
+    from sevamitra.testing.clock import FixedClock
     from sevamitra.settings import Settings
 
     settings = Settings(
@@ -103,7 +104,7 @@ async def test_an_instant_extract_is_issued_as_a_signed_certificate_document(con
         keys_dir=tmp_path / "keys",
     )
     await asyncio.to_thread(migrate, settings)
-    platform = build(settings)
+    platform = build(settings, clock=FixedClock(NOW))  # the key and the statement share one clock
     await platform.start()
     try:
         session = Session(context)
