@@ -95,8 +95,8 @@ async def test_an_adangal_extract_names_the_pattadar_of_the_survey_number(contex
 
 async def test_an_instant_extract_is_issued_as_a_signed_certificate_document(context: Context, tmp_path: Path) -> None:
     from sevamitra.bootstrap import build
-    from sevamitra.testing.clock import FixedClock
     from sevamitra.settings import Settings
+    from sevamitra.testing.clock import FixedClock
 
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",

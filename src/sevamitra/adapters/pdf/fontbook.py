@@ -5,8 +5,8 @@ weight becomes a font of its own in the PDF, subset and embedded at a fixed cost
 A `FontBook` parses each font once and gives each document one fpdf2 font holding every family and
 weight it needs (Telugu, Devanagari, Latin; Regular and Bold): the parsed metrics and HarfBuzz fonts
 are shared, the glyph subset is the document's own, and before output the document's font gets a
-font file cut down to its glyphs (fpdf2 subsets that file in place, then closes it). Not
-thread-safe: use one book per thread.
+font file cut down to its glyphs, which fpdf2 embeds as it is. Not thread-safe: use one book per
+thread.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import uharfbuzz as hb
+from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf import output as fpdf_output
 from fpdf.fonts import SubsetMap, TTFFont
 
 from sevamitra.adapters.pdf.fonts import DEFAULT_FONT_CACHE, static_font
@@ -241,7 +244,7 @@ class FontBook:
         for fonts in self._sets.values():
             if font.ttfont is fonts.font.ttfont:
                 cut = fonts.cutter.cut(font.subset.get_all_glyph_names())
-                font.ttfont = TTFont(io.BytesIO(cut), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
+                font.ttfont = CutFont(io.BytesIO(cut), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
 
     def _source(self, family: str, *, bold: bool) -> _Source:
         source = self._sources.get((family, bold))
@@ -273,6 +276,24 @@ class FontBook:
 
 
 FONT_KEY = "noto"  # the one font a document has
+
+
+class CutFont(TTFont):  # type: ignore[misc]  # fontTools is untyped
+    """A font file `GlyphCutter` made: already just one document's glyphs."""
+
+
+class _Subsetter(ftsubset.Subsetter):  # type: ignore[misc]  # fontTools is untyped
+    """fpdf2's subsetter, except for a `CutFont`: subsetting it again would keep every glyph and
+    cost a third of the document (fontTools decompiles, trims and recompiles each glyph)."""
+
+    def subset(self, font: TTFont) -> None:
+        if not isinstance(font, CutFont):
+            super().subset(font)
+
+
+# fpdf2 subsets every TrueType font it embeds and has no option to skip that; this is the one place
+# it looks the subsetter up. Other fonts are subset as before.
+fpdf_output.ftsubset = SimpleNamespace(Options=ftsubset.Options, Subsetter=_Subsetter)  # type: ignore[attr-defined]
 
 
 def _face(harfbuzz: Any, cutter: GlyphCutter, base: int) -> _Face:
