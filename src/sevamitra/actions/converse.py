@@ -21,9 +21,11 @@ from sevamitra.core.conversation import (
     ConversationState,
     Effect,
     Outcome,
-    Submit,
     Submitted,
+    Track,
     Tracked,
+    Watch,
+    Watched,
     step,
 )
 from sevamitra.core.decisions import Decision, Registry, decide, lookup_keys
@@ -111,8 +113,10 @@ async def _perform(
     maker: CertificateMaker | None,
     state: ConversationState,
 ) -> Outcome:
-    if not isinstance(effect, Submit):
+    if isinstance(effect, Track):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
+    if isinstance(effect, Watch):
+        return Watched(number=effect.number, on=effect.on, found=await turn.watch(effect.number, effect.on))
     submission = effect.submission
     service = context.catalogue.service(submission.service_id)
     assert service is not None  # the engine only submits services of its catalogue

@@ -213,7 +213,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         ),
         keys=keys,
         certifier=certifier,
-        verification=Verification(keys=keys, certificates=certificates, clock=clock),
+        verification=Verification(keys=keys, certificates=certificates, clock=clock, texts=context.texts),
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from sevamitra.actions.alerts import alert_holder
 from sevamitra.adapters.certs import (
     Checked,
     read_revocations,
@@ -132,6 +133,7 @@ class Verification:
     keys: KeyRing
     certificates: SqlCertificates
     clock: Clock
+    texts: Texts
 
     async def statuses(self) -> dict[str, Status]:
         return {
@@ -147,6 +149,14 @@ class Verification:
         await self.keys.load(create=False)
         statuses = await self.statuses()
         return verify_qr_text(text, self.keys.trust, statuses.get, self.clock.now())
+
+    async def check_online(self, text: str) -> Checked:
+        """`check_text` for someone on the portal: the holder hears of it, if they asked to."""
+        checked = await self.check_text(text)
+        if checked.statement is not None:
+            number, now = checked.statement.number, self.clock.now()
+            await alert_holder(self.certificates, self.texts, number=number, verdict=checked.verdict, now=now)
+        return checked
 
     def scan(self, data: bytes) -> list[str]:
         try:

@@ -3,7 +3,7 @@
 No I/O, no clock, no randomness: the same inputs always give the same replies, which is what lets
 golden transcripts pin every conversation down. What needs the outside world (storing an
 application, looking one up) leaves as an *effect*; the action performs it and feeds the outcome
-back in as an event (`Submitted`, `Tracked`). Reply ids are small strings (`lang:te`,
+back in as an event (`Submitted`, `Tracked`, `Watched`). Reply ids are small strings (`lang:te`,
 `dept:revenue`, `svc:revenue.income-certificate`, `answer:yes`, `form:submit`) that come back as
 `ChoiceIn.choice_id`.
 """
@@ -144,7 +144,15 @@ class Track:
     reference: str | None = None
 
 
-Effect = Submit | Track
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Watch:
+    """Turn on (or off) the holder's note each time this certificate of theirs is verified online."""
+
+    number: str
+    on: bool
+
+
+Effect = Submit | Track | Watch
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,7 +171,14 @@ class Tracked:
     applications: tuple[ApplicationView, ...]
 
 
-Outcome = Submitted | Tracked
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Watched:
+    number: str
+    on: bool
+    found: bool  # False: no certificate of that number belongs to this citizen
+
+
+Outcome = Submitted | Tracked | Watched
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,7 +211,7 @@ def step(state: ConversationState, event: Inbound | Outcome, context: Context, n
     if isinstance(event, ReactionIn | SystemIn):
         return Step(state=state, replies=())  # nothing to answer
     engine = _Engine(context, state, now)
-    if isinstance(event, Submitted | Tracked):
+    if isinstance(event, Submitted | Tracked | Watched):
         return engine.finish(engine.outcome(event))
     if state.language is None:
         return engine.finish(engine.first_contact(event))
@@ -316,6 +331,9 @@ class _Engine:
             return self.turn_page(int(value))
         if kind == "track":
             return self.track(None)
+        if kind == "alerts" and (switch := value.partition(":"))[0] in ("on", "off") and switch[2]:
+            self.effects.append(Watch(number=switch[2], on=switch[0] == "on"))
+            return self.state
         if kind == "nav":
             return self.back() if value == "back" else self.show_departments(page=0)
         if inbound is not None and self.state.screen == "form":
@@ -673,9 +691,11 @@ class _Engine:
         self.effects.append(Track(reference=reference))
         return self.state
 
-    def outcome(self, event: Submitted | Tracked) -> ConversationState:
+    def outcome(self, event: Submitted | Tracked | Watched) -> ConversationState:
         if isinstance(event, Tracked):
             return self.tracked(event)
+        if isinstance(event, Watched):
+            return self.watched(event)
         service = self.context.catalogue.service(event.service_id)
         name = service.name(self.language) if service else event.service_id
         decision = event.decision
@@ -691,14 +711,21 @@ class _Engine:
                 if event.amount_inr:
                     lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
                 lines.append(self.t("reference_line", reference=event.reference))
+        buttons = [self.button("track:", "button_track"), self.button("nav:menu", "button_menu")]
         if event.document is not None:
             self.say(event.document)
-        self.say(
-            ButtonsOut(
-                body=clip("\n".join(lines), BODY_LIMIT),
-                buttons=(self.button("track:", "button_track"), self.button("nav:menu", "button_menu")),
-            )
-        )
+            buttons.insert(0, self.button(f"alerts:on:{event.reference}", "button_alerts_on"))
+        self.say(ButtonsOut(body=clip("\n".join(lines), BODY_LIMIT), buttons=tuple(buttons)))
+        return self.state
+
+    def watched(self, event: Watched) -> ConversationState:
+        if not event.found:
+            self.say(self.t("alerts_not_found", number=event.number))
+        elif event.on:
+            off = self.button(f"alerts:off:{event.number}", "button_alerts_off")
+            self.say(ButtonsOut(body=self.t("alerts_on", number=event.number), buttons=(off,)))
+        else:
+            self.say(self.t("alerts_off", number=event.number))
         return self.state
 
     def tracked(self, event: Tracked) -> ConversationState:

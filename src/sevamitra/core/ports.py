@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -90,6 +90,15 @@ class IssuedCertificate:
     download_token: str
 
 
+class HolderAlerts(Protocol):
+    async def alert(
+        self, number: str, *, now: datetime, since: datetime, compose: Callable[[str], dict[str, Any]]
+    ) -> bool:
+        """Queue `compose(holder's language)` to the holder of `number` if they asked for notes on
+        verification and none went out after `since`, claim and message in one transaction."""
+        ...
+
+
 class CertificateSink(Protocol):
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         """Store a certificate in the current transaction."""
@@ -163,6 +172,11 @@ class CitizenTurn(Protocol):
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         """Store a certificate in this turn's transaction."""
+        ...
+
+    async def watch(self, number: str, on: bool) -> bool:
+        """Turn the holder's verification notes on or off for a certificate of this citizen's;
+        False when none of that number is theirs."""
         ...
 
 

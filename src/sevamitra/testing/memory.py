@@ -20,6 +20,7 @@ class MemoryTurn:
     stored: list[tuple[str, NewApplication]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     counters: dict[tuple[str, int], int] = field(default_factory=dict)
+    watched: dict[str, bool] = field(default_factory=dict)  # certificate number -> holder's notes on
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -40,6 +41,12 @@ class MemoryTurn:
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         self.certificates.append(certificate)
+
+    async def watch(self, number: str, on: bool) -> bool:
+        if not any(c.statement.number == number and c.address == self.address for c in self.certificates):
+            return False
+        self.watched[number] = on
+        return True
 
     async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
         views = [

@@ -13,7 +13,19 @@ from datetime import UTC, datetime
 
 from sevamitra.core.applications import due_at, format_reference, reference_prefix
 from sevamitra.core.catalogue import Service
-from sevamitra.core.conversation import Context, ConversationState, Step, Submit, Submitted, Track, Tracked, step
+from sevamitra.core.conversation import (
+    Context,
+    ConversationState,
+    Effect,
+    Outcome,
+    Step,
+    Submitted,
+    Track,
+    Tracked,
+    Watch,
+    Watched,
+    step,
+)
 from sevamitra.core.decisions import decide
 from sevamitra.core.messages import ChoiceIn, Inbound, LocationIn, MediaIn, MediaKind, Sender, TextIn
 from sevamitra.core.transcript import render
@@ -35,7 +47,7 @@ class Walk:
     def __post_init__(self) -> None:
         self.state = ConversationState(language=self.language, screen="departments", last_active=self.now)
 
-    def send(self, event: Inbound | Submitted | Tracked, said: str) -> Step:
+    def send(self, event: Inbound | Outcome, said: str) -> Step:
         self.lines.append(f"> {said}")
         result = step(self.state, event, self.context, self.now)
         self.state = result.state
@@ -45,9 +57,11 @@ class Walk:
             self.send(outcome, f"({type(outcome).__name__})")
         return result
 
-    def outcome(self, effect: Submit | Track) -> Submitted | Tracked:
+    def outcome(self, effect: Effect) -> Outcome:
         if isinstance(effect, Track):
             return Tracked(asked=effect.reference, applications=())
+        if isinstance(effect, Watch):
+            return Watched(number=effect.number, on=effect.on, found=False)  # walks issue no certificates
         service = self.context.catalogue.service(effect.submission.service_id)
         assert service is not None
         instant = service.delivery.kind == "instant" and service.delivery.registry

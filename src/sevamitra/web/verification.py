@@ -119,7 +119,7 @@ textarea{{width:100%}} button{{font-size:1.1rem;padding:.5rem 1.2rem}}
 def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
     async def by_url(request: Request) -> Response:
         payload = request.path_params["payload"]
-        checked = await verification.check_text(payload[:MAX_TEXT])
+        checked = await verification.check_online(payload[:MAX_TEXT])
         status = 200 if checked.verdict is not Verdict.UNREADABLE else 400
         return HTMLResponse(verdict_page(texts, checked), status_code=status)
 
@@ -132,7 +132,7 @@ def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
             if not found:
                 return HTMLResponse(upload_page(texts, _both(texts, "verify.no_qr")), status_code=422)
             text = found[0]
-        return HTMLResponse(verdict_page(texts, await verification.check_text(text or "")))
+        return HTMLResponse(verdict_page(texts, await verification.check_online(text or "")))
 
     async def api(request: Request) -> Response:
         text: str | None
@@ -149,7 +149,7 @@ def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
                     {"verdict": Verdict.UNREADABLE.value, "reason": "no QR code found"}, status_code=422
                 )
             text = found[0]
-        return JSONResponse(checked_json(await verification.check_text(text or "")))
+        return JSONResponse(checked_json(await verification.check_online(text or "")))
 
     async def keys(_: Request) -> Response:
         return JSONResponse(await verification.jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sevamitra.adapters.sql.stores import certificate_row
-from sevamitra.adapters.sql.tables import certificates, signing_keys
+from sevamitra.adapters.sql.tables import certificates, conversations, outbox, signing_keys
 from sevamitra.core.ports import IssuedCertificate
 
 
@@ -100,6 +101,13 @@ class SqlKeys:
             )
 
 
+def _recipient(address: str, wa_id: str | None, user_id: str | None) -> dict[str, str | None]:
+    """Who the holder is on WhatsApp: their conversation says; else the address (a number is a wa_id)."""
+    if wa_id or user_id:
+        return {"wa_id": wa_id, "user_id": user_id}
+    return {"wa_id": address, "user_id": None} if address.isdigit() else {"wa_id": None, "user_id": address}
+
+
 class SqlCertificates:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -137,6 +145,47 @@ class SqlCertificates:
                 .values(status="superseded", superseded_by=by, status_reason=reason, status_at=now)
             )
         return result.rowcount == 1
+
+    async def alert(
+        self, number: str, *, now: datetime, since: datetime, compose: Callable[[str], dict[str, Any]]
+    ) -> bool:
+        """Queue the holder's note `compose(language)` if they asked for notes and none went out
+        after `since`; the claim (a compare-and-set on `alerted_at`) and the message commit together."""
+        async with self.engine.begin() as connection:
+            claimed = await connection.execute(
+                update(certificates)
+                .where(
+                    certificates.c.number == number,
+                    certificates.c.alerts.is_(True),
+                    or_(certificates.c.alerted_at.is_(None), certificates.c.alerted_at <= since),
+                )
+                .values(alerted_at=now)
+            )
+            if claimed.rowcount != 1:
+                return False
+            holder = (
+                await connection.execute(
+                    select(
+                        certificates.c.address, certificates.c.language, conversations.c.wa_id, conversations.c.user_id
+                    )
+                    .select_from(
+                        certificates.outerjoin(conversations, conversations.c.address == certificates.c.address)
+                    )
+                    .where(certificates.c.number == number)
+                )
+            ).one()
+            await connection.execute(
+                insert(outbox).values(
+                    address=holder.address,
+                    **_recipient(holder.address, holder.wa_id, holder.user_id),
+                    payload=compose(holder.language),
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        return True
 
     async def withdrawn(self) -> list[CertificateRow]:
         """Every revoked or superseded certificate: the revocation list."""

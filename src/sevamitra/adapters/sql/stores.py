@@ -265,6 +265,15 @@ class SqlCitizenTurn:
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         await self.connection.execute(insert(certificates).values(certificate_row(certificate)))
 
+    async def watch(self, number: str, on: bool) -> bool:
+        """The holder's notes on verification, for a certificate of this citizen's only."""
+        result = await self.connection.execute(
+            update(certificates)
+            .where(certificates.c.number == number, certificates.c.address == self.address)
+            .values(alerts=on)
+        )
+        return result.rowcount == 1
+
     async def flush(self, existed: bool) -> None:
         c = self.connection
         if self._save is not None:

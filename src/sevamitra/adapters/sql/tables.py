@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -165,5 +167,7 @@ certificates = Table(
     Column("superseded_by", String(40)),
     Column("status_reason", Text),
     Column("status_at", Stamp),
+    Column("alerts", Boolean, nullable=False, default=False, server_default=false()),  # holder's notes on verification
+    Column("alerted_at", Stamp),  # the last such note
     Index("ix_certificates_reference", "reference"),
 )
