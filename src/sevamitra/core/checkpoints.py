@@ -20,6 +20,7 @@ ED25519_TYPE = 0x01
 COSIGNATURE_TYPE = 0x04
 MAX_SIGNATURES = 100
 MAX_TIMESTAMP = (1 << 63) - 1
+MAX_UINT64 = (1 << 64) - 1
 EM_DASH = "\u2014"
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 COSIGNATURE_HEADER = b"cosignature/v1\n"
@@ -50,10 +51,13 @@ def b64decode(text: str, what: str) -> bytes:
 
 
 def parse_decimal(text: str, what: str) -> int:
-    """An ASCII decimal with no leading zeroes (unless it is 0)."""
-    if not _DECIMAL.fullmatch(text):
-        raise FormatError(f"{what} is not a canonical decimal: {text!r}")
-    return int(text)
+    """An unsigned 64-bit ASCII decimal with no leading zeroes (unless it is 0)."""
+    if len(text) > len(str(MAX_UINT64)) or not _DECIMAL.fullmatch(text):
+        raise FormatError(f"{what} is not a canonical decimal: {text[:40]!r}")
+    value = int(text)
+    if value > MAX_UINT64:
+        raise FormatError(f"{what} {value} does not fit in 64 bits")
+    return value
 
 
 def _text(data: bytes, what: str) -> str:
@@ -68,11 +72,20 @@ def _text(data: bytes, what: str) -> str:
     return text
 
 
+def _check_line(line: str, what: str) -> None:
+    """One non-empty line of text that UTF-8 can encode, with no control characters."""
+    if not line or "\n" in line or _FORBIDDEN.search(line):
+        raise FormatError(f"{what} {line!r} must be one non-empty line with no control characters")
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FormatError(f"{what} {line!r} is not encodable as UTF-8") from None
+
+
 def _check_key_name(name: str) -> None:
-    if not name or any(c.isspace() or c == "+" for c in name):
-        raise FormatError(f"key name {name!r} must be non-empty, with no spaces or '+'")
-    if _FORBIDDEN.search(name):
-        raise FormatError(f"key name {name!r} contains a control character")
+    _check_line(name, "key name")
+    if any(c.isspace() or c == "+" for c in name):
+        raise FormatError(f"key name {name!r} must have no spaces or '+'")
 
 
 # tlog-checkpoint
@@ -89,10 +102,9 @@ class Checkpoint:
 
     def __post_init__(self) -> None:
         for line in (self.origin, *self.extensions):
-            if not line or "\n" in line or _FORBIDDEN.search(line):
-                raise ValueError(f"checkpoint line {line!r} must be non-empty, one line, no control characters")
-        if self.size < 0:
-            raise ValueError(f"tree size {self.size} is negative")
+            _check_line(line, "checkpoint line")
+        if not 0 <= self.size <= MAX_UINT64:
+            raise ValueError(f"tree size {self.size} is outside 0..2**64-1")
         if len(self.root) != HASH_SIZE:
             raise ValueError(f"root hash is {len(self.root)} bytes, not {HASH_SIZE}")
 
@@ -291,8 +303,8 @@ class TlogProof:
     extra: bytes = b""
 
     def __post_init__(self) -> None:
-        if self.index < 0:
-            raise ValueError(f"entry index {self.index} is negative")
+        if not 0 <= self.index <= MAX_UINT64:
+            raise ValueError(f"entry index {self.index} is outside 0..2**64-1")
         if any(len(item) != HASH_SIZE for item in self.hashes):
             raise ValueError(f"every proof hash is {HASH_SIZE} bytes")
         parse_checkpoint(self.checkpoint.text)
