@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     reengagement_template: str | None = None  # approved template sent when the 24-hour window has closed
     reengagement_template_language: str = "te"
     emulator_enabled: bool | None = None  # None: on in dev, off in prod
+    log_dir: Path = Path("var/tlog")  # the transparency log's tiles and checkpoint, as files
+    log_origin: str | None = None  # the log's name; None: PUBLIC_URL's host and port, then "/log"
+    log_signing_key: Path | None = None  # C2SP note private key (PRIVATE+KEY+...); dev: made in KEYS_DIR
+    log_witnesses: list[str] = []  # witnesses' base URLs, asked to cosign each checkpoint
+    log_interval_seconds: float = Field(default=1.0, gt=0)  # how often pending entries are integrated
+    log_batch: int = Field(default=10_000, ge=1)  # the most entries one integration takes
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -70,6 +76,8 @@ class Settings(BaseSettings):
             problems.append("SEVAMITRA_EMULATOR_ENABLED must be off in production")
         if not (self.pdf_signing_key and self.pdf_signing_certificate):
             problems.append("SEVAMITRA_PDF_SIGNING_KEY and SEVAMITRA_PDF_SIGNING_CERTIFICATE are needed in production")
+        if not self.log_signing_key:
+            problems.append("SEVAMITRA_LOG_SIGNING_KEY is needed in production")
         if problems:
             raise InsecureSettings("refusing to start in production: " + "; ".join(problems))
         return self
@@ -78,6 +86,14 @@ class Settings(BaseSettings):
     def catalogue_root(self) -> Path:
         """Where the catalogue files are: `CATALOGUE_DIR`, else the repository's `catalogue/`."""
         return self.catalogue_dir or Path(__file__).resolve().parents[2] / "catalogue"
+
+    @property
+    def origin(self) -> str:
+        """The transparency log's origin line (and its key's name)."""
+        if self.log_origin:
+            return self.log_origin
+        host = self.public_url.split("://", 1)[-1].split("/", 1)[0]
+        return f"{host}/log"
 
     @property
     def emulator_mounted(self) -> bool:

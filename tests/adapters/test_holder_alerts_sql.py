@@ -41,6 +41,7 @@ def certificate(number: str = NUMBER, address: str = HOLDER) -> IssuedCertificat
         cose=b"cose",
         pdf=b"%PDF",
         download_token=f"token-{number}",
+        log_salt=bytes(16),
     )
 
 

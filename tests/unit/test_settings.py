@@ -14,6 +14,7 @@ SECRETS = {
     "SEVAMITRA_DATA_KEY": "a-real-data-key",
     "SEVAMITRA_PDF_SIGNING_KEY": "/etc/sevamitra/signing.key",
     "SEVAMITRA_PDF_SIGNING_CERTIFICATE": "/etc/sevamitra/signing.crt",
+    "SEVAMITRA_LOG_SIGNING_KEY": "/etc/sevamitra/log.key",
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sevamitra.core.catalogue import LANGUAGES, Service
 from sevamitra.core.certificates import CertificateStatement, record_hash
 from sevamitra.core.idnumbers import mask_aadhaar
+from sevamitra.core.logentries import SALT_BYTES
 from sevamitra.core.messages import DocumentOut
 from sevamitra.core.ports import CertificateMaker, CertificateSink, IssuedCertificate
 from sevamitra.core.texts import Texts
@@ -112,6 +113,7 @@ async def issue(
         cose=cose,
         pdf=pdf,
         download_token=secrets.token_urlsafe(24),
+        log_salt=secrets.token_bytes(SALT_BYTES),
     )
     await sink.add_certificate(certificate)
     link = f"{maker.public_url.rstrip('/')}/c/{certificate.download_token}.pdf"

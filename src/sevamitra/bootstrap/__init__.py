@@ -22,8 +22,12 @@ from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
 from sevamitra.adapters.sql.engine import create_engine
+from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.stores import SqlApplications, SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
+from sevamitra.adapters.tlog.files import TileFiles
+from sevamitra.adapters.tlog.keys import load_log_signer
+from sevamitra.adapters.tlog.notes import NoteSigner
 from sevamitra.adapters.whatsapp.flows import flow_json, flow_problems
 from sevamitra.adapters.whatsapp.graph import GraphMessenger
 from sevamitra.adapters.whatsapp.signature import SignatureCheck, verify_signature
@@ -36,6 +40,7 @@ from sevamitra.bootstrap.certificates import (
     pdf_signer_for,
     read_revocations,
 )
+from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import TemplateOut
@@ -59,6 +64,7 @@ __all__ = [
     "flow_json",
     "flow_problems",
     "load_texts",
+    "log_signer",
     "migrate",
     "read_catalogue",
     "read_revocations",
@@ -92,6 +98,7 @@ class Platform:
     verification: Verification
     certificates: SqlCertificates
     applications: SqlApplications
+    transparency: TransparencyLog
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     _engine_close: Callable[[], Awaitable[None]] | None = None
 
@@ -118,7 +125,8 @@ class Platform:
         done = await converse(self.turns, limit=limit)
         done += await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
         done += await self.sender.drain(limit=limit * 4)
-        return done
+        published = await self.transparency.publish_once()
+        return done + (published.entries if published else 0)
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; idle waits grow to half a second, or end when woken."""
@@ -184,6 +192,16 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         public_url=settings.public_url,
     )
     certificates = SqlCertificates(engine)
+    transparency = TransparencyLog(
+        store=SqlLog(engine),
+        files=TileFiles(settings.log_dir),
+        signer=log_signer(settings),
+        witnesses=parse_witnesses(settings.log_witnesses),
+        clock=clock,
+        http=http,
+        interval=settings.log_interval_seconds,
+        batch=settings.log_batch,
+    )
     rate = settings.send_rate_per_second
     sender = Sender(
         outbox=outbox,
@@ -213,7 +231,10 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         ),
         keys=keys,
         certifier=certifier,
-        verification=Verification(keys=keys, certificates=certificates, clock=clock, texts=context.texts),
+        verification=Verification(
+            keys=keys, certificates=certificates, clock=clock, texts=context.texts, transparency=transparency
+        ),
+        transparency=transparency,
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,
@@ -223,6 +244,13 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         http=http,
         _engine_close=engine.dispose,
     )
+
+
+def log_signer(settings: Settings) -> NoteSigner:
+    """The log's key: the configured file, or (development) one made once in KEYS_DIR."""
+    if settings.log_signing_key:
+        return load_log_signer(settings.log_signing_key, settings.origin, create=False)
+    return load_log_signer(settings.keys_dir / "log.key", settings.origin, create=True)
 
 
 def migrate(settings: Settings) -> None:

@@ -23,6 +23,7 @@ from sevamitra.adapters.pdf import CertificateDocument, PdfSigner, demo_signer, 
 from sevamitra.adapters.qr_scan import ScanError, qr_texts
 from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.sql.certificates import KeyRow, SqlCertificates, SqlKeys
+from sevamitra.bootstrap.transparency import LogStatus, TransparencyLog
 from sevamitra.core import qr
 from sevamitra.core.certificates import CertificateStatement, Status
 from sevamitra.core.ports import Clock
@@ -134,6 +135,7 @@ class Verification:
     certificates: SqlCertificates
     clock: Clock
     texts: Texts
+    transparency: TransparencyLog
 
     async def statuses(self) -> dict[str, Status]:
         return {
@@ -157,6 +159,12 @@ class Verification:
             number, now = checked.statement.number, self.clock.now()
             await alert_holder(self.certificates, self.texts, number=number, verdict=checked.verdict, now=now)
         return checked
+
+    async def log_status(self, checked: Checked) -> LogStatus | None:
+        """Where the certificate stands in the transparency log (for a statement our key signed)."""
+        if checked.statement is None or checked.cose is None:
+            return None
+        return await self.transparency.status(checked.statement.number, checked.cose)
 
     def scan(self, data: bytes) -> list[str]:
         try:

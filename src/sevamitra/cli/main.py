@@ -1,4 +1,4 @@
-"""`sevamitra`: serve | worker | migrate | emulator | chat | bench."""
+"""`sevamitra`: serve, worker, migrate, emulator, chat, catalogue, verify, certificates, keys, log, witness, bench."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from sevamitra.cli.witness import add_witness_commands, run_witness_command
 from sevamitra.settings import Settings
 
 
@@ -72,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     rotate = keys_commands.add_parser("rotate", help="a new signing key; earlier ones keep verifying")
     rotate.add_argument("--valid-days", type=int, default=None)
 
+    log = commands.add_parser("log", help="the transparency log: its key, proofs, publishing, auditing")
+    log_commands = log.add_subparsers(dest="log_command", required=True)
+    log_commands.add_parser("vkey", help="the log's verifier key (C2SP note key)")
+    proof = log_commands.add_parser("proof", help="an inclusion proof (C2SP tlog-proof) for a certificate")
+    proof.add_argument("number")
+    log_commands.add_parser("publish", help="integrate waiting entries now and print the checkpoint")
+
+    add_witness_commands(commands)
+
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
     bench.add_argument("what", choices=["ingest", "catalogue", "certificates"])
     bench.add_argument("--count", type=int, default=400, help="certificates: how many to issue")
@@ -129,6 +139,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             code = asyncio.run(certificates_cli.revoke(settings, args.number, args.reason))
         raise SystemExit(code)
+    elif args.command == "witness":
+        raise SystemExit(run_witness_command(args))
+    elif args.command == "log":
+        from sevamitra.cli import log as log_cli
+
+        settings = _settings()
+        if args.log_command == "vkey":
+            raise SystemExit(log_cli.vkey(settings))
+        if args.log_command == "proof":
+            raise SystemExit(asyncio.run(log_cli.proof(settings, args.number)))
+        raise SystemExit(asyncio.run(log_cli.publish(settings)))
     elif args.command == "bench" and args.what == "certificates":
         from sevamitra.cli.bench_certificates import certificates as bench_certificates
 

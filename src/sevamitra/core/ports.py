@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from sevamitra.core.applications import ApplicationView, Status, Submission
 from sevamitra.core.certificates import CertificateStatement
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
+from sevamitra.core.tiles import TileWrite
 
 
 class Clock(Protocol):
@@ -88,6 +89,7 @@ class IssuedCertificate:
     cose: bytes
     pdf: bytes
     download_token: str
+    log_salt: bytes  # salts the certificate number's hash in the transparency log
 
 
 class HolderAlerts(Protocol):
@@ -224,3 +226,53 @@ class Sealer(Protocol):
 
     def seal(self, plain: bytes) -> str: ...
     def open(self, sealed: str) -> bytes: ...
+
+
+# --- the transparency log
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingEntry:
+    id: int
+    entry: bytes
+    number: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedCheckpoint:
+    size: int
+    root: bytes
+    note: bytes  # the signed note, with the cosignatures gathered so far
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedEntry:
+    position: int
+    entry: bytes
+    salt: bytes | None  # the certificate's log salt, to match the entry to it
+
+
+class LogBatch(Protocol):
+    @property
+    def size(self) -> int: ...
+    @property
+    def pending(self) -> Sequence[PendingEntry]: ...
+    def integrated(self, size: int, root: bytes, note: bytes) -> None: ...
+
+
+class LogStore(Protocol):
+    def integration(self, limit: int, now: datetime) -> AbstractAsyncContextManager[LogBatch | None]:
+        """The log's size and its pending entries under the integration lock; None if another holds it."""
+        ...
+
+    async def latest(self) -> LoggedCheckpoint | None: ...
+    async def cosigned(self, size: int, note: bytes) -> None: ...
+    async def witness_size(self, url: str) -> int: ...
+    async def set_witness_size(self, url: str, size: int, now: datetime) -> None: ...
+
+
+class TileStorage(Protocol):
+    def read_tile(self, level: int, index: int, width: int) -> bytes: ...
+    def read_bundle(self, index: int, width: int) -> bytes: ...
+    def write(self, writes: list[TileWrite]) -> None: ...
+    def write_file(self, relative: str, data: bytes) -> None: ...

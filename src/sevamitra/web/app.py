@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sevamitra.bootstrap import Platform, SignatureCheck
 from sevamitra.web.landing import landing_page
+from sevamitra.web.log import routes as log_routes
 from sevamitra.web.verification import routes as verification_routes
 
 MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # Meta's updates are a few KiB; anything this big is not Meta
@@ -70,6 +71,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         Route("/webhooks/whatsapp", handshake, methods=["GET"]),
         Route("/webhooks/whatsapp", webhook, methods=["POST"]),
         *verification_routes(platform.verification, platform.context.texts),
+        *log_routes(platform.settings.log_dir, platform.transparency.vkey),
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))

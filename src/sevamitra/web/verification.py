@@ -10,12 +10,25 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sevamitra.bootstrap import Checked, Verification
+from sevamitra.bootstrap.transparency import LogStatus
 from sevamitra.core.certificates import Verdict
 from sevamitra.core.texts import Texts
 
 PAGE_LANGUAGES = ("te", "en")
 MAX_TEXT = 4096
 COLOURS = {Verdict.VALID: "#1b7f3b", Verdict.EXPIRED: "#9a6a00", Verdict.SUPERSEDED: "#9a6a00"}
+
+
+def log_json(log: LogStatus | None) -> dict[str, Any] | None:
+    if log is None:
+        return None
+    return {
+        "state": log.state,
+        "entry": log.position,
+        "size": log.size,
+        "witnesses": log.witnesses,
+        "problem": log.problem,
+    }
 
 
 def checked_json(checked: Checked) -> dict[str, Any]:
@@ -55,7 +68,7 @@ def _label(texts: Texts, key: str) -> str:
         return escape(key.replace("_", " "))
 
 
-def verdict_page(texts: Texts, checked: Checked) -> str:
+def verdict_page(texts: Texts, checked: Checked, log: LogStatus | None = None) -> str:
     statement = checked.statement
     colour = COLOURS.get(checked.verdict, "#b3261e")
     rows: list[tuple[str, str]] = []
@@ -73,6 +86,10 @@ def verdict_page(texts: Texts, checked: Checked) -> str:
         rows.append((_both(texts, "verify.issued"), statement.issued_at.strftime("%d-%m-%Y")))
         if statement.valid_until:
             rows.append((_both(texts, "verify.valid_until"), statement.valid_until.strftime("%d-%m-%Y")))
+    if log is not None:
+        params = {"position": log.position, "size": log.size, "witnesses": log.witnesses}
+        text = _both(texts, f"verify.log.{log.state}", **params)
+        rows.append((_both(texts, "verify.log"), f'<span data-testid="log" data-log="{log.state}">{text}</span>'))
     table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
     compare = f'<p class="compare">{_both(texts, "verify.compare")}</p>' if rows else ""
     return _page(
@@ -121,7 +138,8 @@ def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
         payload = request.path_params["payload"]
         checked = await verification.check_online(payload[:MAX_TEXT])
         status = 200 if checked.verdict is not Verdict.UNREADABLE else 400
-        return HTMLResponse(verdict_page(texts, checked), status_code=status)
+        log = await verification.log_status(checked)
+        return HTMLResponse(verdict_page(texts, checked, log), status_code=status)
 
     async def upload(request: Request) -> Response:
         if request.method == "GET":
@@ -132,7 +150,8 @@ def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
             if not found:
                 return HTMLResponse(upload_page(texts, _both(texts, "verify.no_qr")), status_code=422)
             text = found[0]
-        return HTMLResponse(verdict_page(texts, await verification.check_online(text or "")))
+        checked = await verification.check_online(text or "")
+        return HTMLResponse(verdict_page(texts, checked, await verification.log_status(checked)))
 
     async def api(request: Request) -> Response:
         text: str | None
@@ -149,7 +168,8 @@ def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
                     {"verdict": Verdict.UNREADABLE.value, "reason": "no QR code found"}, status_code=422
                 )
             text = found[0]
-        return JSONResponse(checked_json(await verification.check_online(text or "")))
+        checked = await verification.check_online(text or "")
+        return JSONResponse(checked_json(checked) | {"log": log_json(await verification.log_status(checked))})
 
     async def keys(_: Request) -> Response:
         return JSONResponse(await verification.jwks(), headers={"Cache-Control": "public, max-age=300"})

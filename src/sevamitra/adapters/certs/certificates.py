@@ -27,6 +27,7 @@ class Checked:
     statement: CertificateStatement | None
     kid: bytes | None
     reason: str
+    cose: bytes | None = None  # the signed payload, when `statement` is set
 
 
 def sign_certificate(statement: CertificateStatement, signer: Signer, kid: bytes) -> bytes:
@@ -69,7 +70,7 @@ def check_certificate(cose: bytes, trust: TrustList, registry_status: RegistrySt
         status=status,
         now=now,
     )
-    return Checked(verdict=result, statement=statement, kid=kid, reason=_reason(result, statement, status))
+    return Checked(verdict=result, statement=statement, kid=kid, reason=_reason(result, statement, status), cose=cose)
 
 
 def verify_qr_text(

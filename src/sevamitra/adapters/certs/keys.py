@@ -1,4 +1,4 @@
-"""Ed25519 signing keys and the trust list, the package's only importer of `cryptography`.
+"""Ed25519 signing keys and the trust list for certificates.
 
 A key is named by its kid: the first 8 bytes of SHA-256 of the raw 32-byte public key. Keys are
 published as a JWK Set (RFC 7517/8037) with their validity window and status, so an offline

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sevamitra.adapters.sql.stores import certificate_row
+from sevamitra.adapters.sql.stores import append_log_entry, insert_certificate
 from sevamitra.adapters.sql.tables import certificates, conversations, outbox, signing_keys
+from sevamitra.core import logentries
 from sevamitra.core.ports import IssuedCertificate
 
 
@@ -80,7 +82,12 @@ class SqlKeys:
             ]
 
     async def add(self, key: KeyRow, now: datetime) -> None:
+        """A new signing key, and its key-rotation entry in the transparency log, in one transaction."""
+        entry = logentries.key_rotation(
+            kid=key.kid, public=key.public, not_before=int(key.not_before.timestamp()), time=int(now.timestamp())
+        )
         async with self.engine.begin() as connection:
+            await append_log_entry(connection, entry.encode(), None, now)
             await connection.execute(
                 insert(signing_keys).values(
                     kid=key.kid.hex(),
@@ -101,6 +108,22 @@ class SqlKeys:
             )
 
 
+async def _salted(connection: AsyncConnection, number: str) -> tuple[bytes, bytes]:
+    """A certificate's log salt (made now for one issued before the log) and its signed payload."""
+    row = (
+        await connection.execute(
+            select(certificates.c.log_salt, certificates.c.cose).where(certificates.c.number == number)
+        )
+    ).first()
+    if row is None:
+        return secrets.token_bytes(logentries.SALT_BYTES), b""
+    if row.log_salt is not None:
+        return row.log_salt, row.cose
+    salt = secrets.token_bytes(logentries.SALT_BYTES)
+    await connection.execute(update(certificates).where(certificates.c.number == number).values(log_salt=salt))
+    return salt, row.cose
+
+
 def _recipient(address: str, wa_id: str | None, user_id: str | None) -> dict[str, str | None]:
     """Who the holder is on WhatsApp: their conversation says; else the address (a number is a wa_id)."""
     if wa_id or user_id:
@@ -115,7 +138,7 @@ class SqlCertificates:
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         """Store a certificate in a transaction of its own (the `CertificateSink` port)."""
         async with self.engine.begin() as connection:
-            await connection.execute(insert(certificates).values(certificate_row(certificate)))
+            await insert_certificate(connection, certificate)
 
     async def by_number(self, number: str) -> CertificateRow | None:
         async with self.engine.connect() as connection:
@@ -129,22 +152,34 @@ class SqlCertificates:
         return _certificate(row) if row else None
 
     async def revoke(self, number: str, reason: str, now: datetime) -> bool:
+        """Revoke a valid certificate, with its revocation entry in the log, in one transaction."""
         async with self.engine.begin() as connection:
             result = await connection.execute(
                 update(certificates)
                 .where(certificates.c.number == number, certificates.c.status == "valid")
                 .values(status="revoked", status_reason=reason, status_at=now)
             )
-        return result.rowcount == 1
+            if result.rowcount != 1:
+                return False
+            salt, cose = await _salted(connection, number)
+            entry = logentries.revocation(number=number, salt=salt, time=int(now.timestamp()), cose=cose)
+            await append_log_entry(connection, entry.encode(), number, now)
+        return True
 
     async def supersede(self, number: str, by: str, reason: str, now: datetime) -> bool:
+        """Mark a certificate superseded by another, with the supersession entry in the log."""
         async with self.engine.begin() as connection:
             result = await connection.execute(
                 update(certificates)
                 .where(certificates.c.number == number, certificates.c.status == "valid")
                 .values(status="superseded", superseded_by=by, status_reason=reason, status_at=now)
             )
-        return result.rowcount == 1
+            if result.rowcount != 1:
+                return False
+            (salt, _), (by_salt, _) = await _salted(connection, number), await _salted(connection, by)
+            entry = logentries.supersession(number=number, salt=salt, by=by, by_salt=by_salt, time=int(now.timestamp()))
+            await append_log_entry(connection, entry.encode(), number, now)
+        return True
 
     async def alert(
         self, number: str, *, now: datetime, since: datetime, compose: Callable[[str], dict[str, Any]]

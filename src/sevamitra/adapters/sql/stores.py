@@ -27,9 +27,11 @@ from sevamitra.adapters.sql.tables import (
     certificates,
     conversations,
     inbox,
+    log_pending,
     outbox,
     reference_counters,
 )
+from sevamitra.core import logentries
 from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.delivery import advances
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
@@ -204,7 +206,7 @@ class SqlApplications:
         """A decided application and its certificate, in one transaction."""
         async with self.engine.begin() as connection:
             await insert_application(connection, self.sealer, address, application, reference)
-            await connection.execute(insert(certificates).values(certificate_row(certificate)))
+            await insert_certificate(connection, certificate)
 
 
 @dataclass
@@ -263,7 +265,7 @@ class SqlCitizenTurn:
         ]
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
-        await self.connection.execute(insert(certificates).values(certificate_row(certificate)))
+        await insert_certificate(self.connection, certificate)
 
     async def watch(self, number: str, on: bool) -> bool:
         """The holder's notes on verification, for a certificate of this citizen's only."""
@@ -343,6 +345,28 @@ class SqlConversations:
             await turn.flush(existed=sealed is not None)
 
 
+async def insert_certificate(connection: AsyncConnection, certificate: IssuedCertificate) -> None:
+    """A certificate and its issuance entry for the transparency log, in the caller's transaction."""
+    statement = certificate.statement
+    entry = logentries.issuance(
+        number=statement.number,
+        salt=certificate.log_salt,
+        time=int(statement.issued_at.timestamp()),
+        kind=statement.kind,
+        service=statement.service_id,
+        office=statement.office.get("en", ""),
+        kid=certificate.kid,
+        cose=certificate.cose,
+    )
+    await connection.execute(insert(certificates).values(certificate_row(certificate)))
+    await append_log_entry(connection, entry.encode(), statement.number, statement.issued_at)
+
+
+async def append_log_entry(connection: AsyncConnection, entry: bytes, number: str | None, now: datetime) -> None:
+    """Sequence an entry for the transparency log in the caller's transaction (integrated later)."""
+    await connection.execute(insert(log_pending).values(entry=entry, number=number, created_at=now))
+
+
 def certificate_row(certificate: IssuedCertificate) -> dict[str, Any]:
     statement = certificate.statement
     return {
@@ -358,6 +382,7 @@ def certificate_row(certificate: IssuedCertificate) -> dict[str, Any]:
         "cose": certificate.cose,
         "pdf": certificate.pdf,
         "download_token": certificate.download_token,
+        "log_salt": certificate.log_salt,
         "status": "valid",
     }
 

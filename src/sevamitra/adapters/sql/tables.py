@@ -169,5 +169,44 @@ certificates = Table(
     Column("status_at", Stamp),
     Column("alerts", Boolean, nullable=False, default=False, server_default=false()),  # holder's notes on verification
     Column("alerted_at", Stamp),  # the last such note
+    Column("log_salt", LargeBinary),  # salts the certificate's hash in the transparency log
     Index("ix_certificates_reference", "reference"),
+)
+
+# The transparency log. Entries wait in `log_pending`, written in the issuing transaction; the
+# integrator gives them positions in arrival order, writes the tiles and signs a checkpoint.
+log_pending = Table(
+    "log_pending",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("entry", LargeBinary, nullable=False),  # core.logentries bytes: hashes and public metadata only
+    Column("number", String(40)),  # the certificate it is about (kept here, never in the log)
+    Column("created_at", Stamp, nullable=False),
+)
+
+log_entries = Table(
+    "log_entries",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("entry", LargeBinary, nullable=False),
+    Column("number", String(40)),
+    Column("integrated_at", Stamp, nullable=False),
+    Index("ix_log_entries_number", "number"),
+)
+
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", LargeBinary, nullable=False),  # the signed note, with witnesses' cosignatures as they come
+    Column("created_at", Stamp, nullable=False),
+)
+
+log_witnesses = Table(
+    "log_witnesses",
+    metadata,
+    Column("url", String(300), primary_key=True),
+    Column("size", BigInteger, nullable=False),  # the largest checkpoint this witness cosigned
+    Column("updated_at", Stamp, nullable=False),
 )
