@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from sevamitra.cli.log_audit import add_log_audit_commands, run_log_audit_command
 from sevamitra.cli.witness import add_witness_commands, run_witness_command
 from sevamitra.settings import Settings
 
@@ -79,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     proof = log_commands.add_parser("proof", help="an inclusion proof (C2SP tlog-proof) for a certificate")
     proof.add_argument("number")
     log_commands.add_parser("publish", help="integrate waiting entries now and print the checkpoint")
+    add_log_audit_commands(log_commands)
 
     add_witness_commands(commands)
 
@@ -141,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(code)
     elif args.command == "witness":
         raise SystemExit(run_witness_command(args))
+    elif args.command == "log" and getattr(args, "log_audit_command", None):
+        raise SystemExit(run_log_audit_command(args))
     elif args.command == "log":
         from sevamitra.cli import log as log_cli
 

@@ -1,0 +1,182 @@
+"""`sevamitra log audit` and `sevamitra log monitor`: check a transparency log from the outside."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from pathlib import Path
+
+import httpx
+
+from sevamitra.adapters.tlog.audit import AuditError, AuditReport, audit, monitor
+from sevamitra.core.checkpoints import b64encode
+
+DEFAULT_STATE = "~/.cache/sevamitra/audit"
+DEFAULT_INTERVAL = 300.0
+MAX_PROBLEMS_SHOWN = 50
+TIMEOUT_SECONDS = 30.0
+_HASH_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class UsageError(Exception):
+    """Arguments or files the command cannot use."""
+
+
+def add_log_audit_commands(log_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `audit` and `monitor` under the `log` command group."""
+    audit_parser = log_commands.add_parser("audit", help="check a served log: signatures, tiles, entries, history")
+    _common(audit_parser)
+    audit_parser.add_argument("--min-witnesses", type=int, default=0, metavar="N", help="cosignatures required")
+    audit_parser.add_argument("--json", action="store_true", help="answer in JSON")
+    audit_parser.set_defaults(log_audit_command="audit")
+
+    monitor_parser = log_commands.add_parser(
+        "monitor", help="audit each new part of a log; alert on certificates an office did not expect"
+    )
+    _common(monitor_parser)
+    monitor_parser.add_argument(
+        "--watch-office", action="append", required=True, metavar="TEXT", help="an office to watch (repeatable)"
+    )
+    monitor_parser.add_argument(
+        "--expect", type=Path, metavar="FILE", help="certificate hashes the office expects, one hex hash per line"
+    )
+    monitor_parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, metavar="SECONDS")
+    monitor_parser.add_argument("--once", action="store_true", help="one pass, then exit")
+    monitor_parser.add_argument("--min-witnesses", type=int, default=0, metavar="N", help="cosignatures required")
+    monitor_parser.set_defaults(log_audit_command="monitor")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("base_url", metavar="BASE_URL", help="where the log is served: BASE_URL/log/checkpoint")
+    parser.add_argument("--vkey", required=True, help="the log's verifier key")
+    parser.add_argument(
+        "--witness", action="append", default=[], metavar="VKEY", help="a witness's verifier key (repeatable)"
+    )
+    parser.add_argument("--state", default=DEFAULT_STATE, metavar="DIR", help="where the last checkpoint is kept")
+    parser.add_argument(
+        "--max-backdate", type=int, default=3600, metavar="SECONDS", help="how far an entry may predate earlier ones"
+    )
+
+
+def run_log_audit_command(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
+    """Run `log audit` or `log monitor`: 0 when all is well, 1 on a problem or an alert, 2 when it cannot run."""
+    command = args.log_audit_command
+    try:
+        if args.min_witnesses < 0 or args.max_backdate < 0:
+            raise UsageError("--min-witnesses and --max-backdate must not be negative")
+        if command == "audit":
+            return asyncio.run(_audit(args, transport))
+        if args.interval <= 0:
+            raise UsageError("--interval must be positive")
+        return asyncio.run(_monitor(args, transport))
+    except (AuditError, UsageError) as error:
+        print(f"sevamitra log {command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _client(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=transport, timeout=TIMEOUT_SECONDS, follow_redirects=True)
+
+
+def _state_dir(args: argparse.Namespace) -> Path:
+    return Path(args.state).expanduser()
+
+
+async def _audit(args: argparse.Namespace, transport: httpx.AsyncBaseTransport | None) -> int:
+    async with _client(transport) as http:
+        report = await audit(
+            http,
+            args.base_url,
+            log_vkey=args.vkey,
+            witness_vkeys=args.witness,
+            min_witnesses=args.min_witnesses,
+            state_dir=_state_dir(args),
+            max_backdate_seconds=args.max_backdate,
+            keep_entries=False,
+        )
+    if args.json:
+        print(json.dumps(_report_json(report), ensure_ascii=False, indent=1))
+    else:
+        _print_report(report)
+    return 0 if report.ok else 1
+
+
+def _report_json(report: AuditReport) -> dict[str, object]:
+    return {
+        "origin": report.origin,
+        "size": report.size,
+        "root": b64encode(report.root),
+        "witnesses_ok": report.witnesses_ok,
+        "ok": report.ok,
+        "forked": report.forked,
+        "problems": report.problems,
+    }
+
+
+def _print_report(report: AuditReport) -> None:
+    summary = f"log {report.origin}: {report.size} entries, root {b64encode(report.root)}"
+    summary += f", cosigned by {report.witnesses_ok} witness{'' if report.witnesses_ok == 1 else 'es'}"
+    if report.ok:
+        print(f"{summary}: OK")
+        return
+    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+        print(f"PROBLEM: {problem}")
+    hidden = len(report.problems) - MAX_PROBLEMS_SHOWN
+    if hidden > 0:
+        print(f"... and {hidden} more problems (--json lists them all)")
+    count = len(report.problems)
+    print(f"{summary}: {count} problem{'' if count == 1 else 's'}")
+
+
+def read_expected(path: Path | None) -> set[str]:
+    """Certificate hashes from a file, one lower-case or upper-case hex SHA-256 per line; `#` starts a comment."""
+    if path is None:
+        return set()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
+    hashes: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip().lower()
+        if not text:
+            continue
+        if not _HASH_HEX.fullmatch(text):
+            raise UsageError(f"{path}:{number} is not a 64-digit hex certificate hash")
+        hashes.add(text)
+    return hashes
+
+
+def _alert(message: str) -> None:
+    print(f"ALERT: {message}", file=sys.stderr, flush=True)
+
+
+def _progress(report: AuditReport) -> None:
+    new = report.size - report.start
+    print(f"log {report.origin}: {report.size} entries ({new} new), root {b64encode(report.root)}", flush=True)
+
+
+async def _monitor(args: argparse.Namespace, transport: httpx.AsyncBaseTransport | None) -> int:
+    expected = read_expected(args.expect)
+    async with _client(transport) as http:
+        outcome = await monitor(
+            http,
+            args.base_url,
+            log_vkey=args.vkey,
+            witness_vkeys=args.witness,
+            state_dir=_state_dir(args),
+            watch_offices=args.watch_office,
+            expected=expected,
+            interval=args.interval,
+            once=args.once,
+            alert=_alert,
+            min_witnesses=args.min_witnesses,
+            max_backdate_seconds=args.max_backdate,
+            on_pass=_progress,
+        )
+    return 1 if outcome.forked or outcome.alerts else 0
