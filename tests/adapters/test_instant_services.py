@@ -102,6 +102,7 @@ async def test_an_instant_extract_is_issued_as_a_signed_certificate_document(con
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         cache_dir=tmp_path / "cache",
         keys_dir=tmp_path / "keys",
+        log_dir=tmp_path / "tlog",
     )
     await asyncio.to_thread(migrate, settings)
     platform = build(settings, clock=FixedClock(NOW))  # the key and the statement share one clock

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -96,6 +97,13 @@ class Running:
 
 @pytest.fixture
 async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
+    async with platform_on_port(database_url, tmp_path) as started:
+        yield started
+
+
+@asynccontextmanager
+async def platform_on_port(database_url: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[Running]:
+    """The platform under uvicorn on a free loopback port, with its worker and the emulator."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -108,17 +116,34 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
         whatsapp_verify_token="e2e-verify",
         cache_dir=tmp_path / "cache",
         keys_dir=tmp_path / "keys",
+        log_dir=tmp_path / "tlog",
+        **overrides,
     )
+    async with serving(settings, port) as started:
+        yield started
+
+
+@asynccontextmanager
+async def serving(settings: Settings, port: int) -> AsyncIterator[Running]:
+    url = f"http://127.0.0.1:{port}"
     emulator = build_emulator(settings, webhook_url=f"{url}/webhooks/whatsapp")
     platform = build(settings)
     app = create_app(platform, run_worker=True, emulator=emulator)
+    async with uvicorn_on(app, port), httpx.AsyncClient(timeout=10) as http:
+        yield Running(url=url, settings=settings, http=http, platform=platform)
+
+
+@asynccontextmanager
+async def uvicorn_on(app: Any, port: int) -> AsyncIterator[None]:
+    """Any ASGI app under uvicorn on a loopback port, until the block ends."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    async with httpx.AsyncClient(timeout=10) as http:
-        yield Running(url=url, settings=settings, http=http, platform=platform)
-    server.should_exit = True
-    await task
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task

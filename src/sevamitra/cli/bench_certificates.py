@@ -29,6 +29,7 @@ def _settings(workdir: Path, database_url: str | None) -> object:
         database_url=database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
         cache_dir=workdir / "cache",
         keys_dir=workdir / "keys",
+        log_dir=workdir / "tlog",
         public_url="https://verify.ap.gov.in",
     )
 
