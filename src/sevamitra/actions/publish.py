@@ -49,7 +49,7 @@ async def integrate(
         root = root_from(size, TileHashes(size, _overlay(writes, files.read_tile)).hash_at)
         note = sign(Checkpoint(origin=origin, size=size, root=root).body())
         batch.integrated(size, root, note)
-    await asyncio.to_thread(files.write_file, "checkpoint", note)
+    await asyncio.to_thread(files.publish_checkpoint, note)
     return Published(size=size, root=root, note=note, entries=len(entries))
 
 
@@ -106,8 +106,8 @@ async def cosign(
             gathered += [s for s in answer if s not in gathered]
             await store.set_witness_size(url, latest.size, now)
             break
-    if len(gathered) > len(note.signatures):
-        cosigned = format_note(Note(text=note.text, signatures=tuple(gathered)))
-        await store.cosigned(latest.size, cosigned)
-        await asyncio.to_thread(files.write_file, "checkpoint", cosigned)
-    return len(gathered) - 1
+    if len(gathered) == len(note.signatures):
+        return len(note.signatures) - 1
+    cosigned = await store.cosigned(latest.size, gathered[len(note.signatures) :])
+    await asyncio.to_thread(files.publish_checkpoint, cosigned)
+    return len(parse_note(cosigned).signatures) - 1

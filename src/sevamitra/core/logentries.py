@@ -164,4 +164,5 @@ def _hex(value: str, size: int, what: str) -> None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """The text on one line, without invisible characters (a joiner in a name would fail parsing)."""
+    return " ".join("".join(char for char in text if char.isprintable() or char.isspace()).split())

@@ -167,8 +167,10 @@ class SqlCertificates:
         return True
 
     async def supersede(self, number: str, by: str, reason: str, now: datetime) -> bool:
-        """Mark a certificate superseded by another, with the supersession entry in the log."""
+        """Mark a certificate superseded by another (issued) one, with the supersession entry in the log."""
         async with self.engine.begin() as connection:
+            if await connection.scalar(select(certificates.c.number).where(certificates.c.number == by)) is None:
+                return False
             result = await connection.execute(
                 update(certificates)
                 .where(certificates.c.number == number, certificates.c.status == "valid")

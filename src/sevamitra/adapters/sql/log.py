@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
 from sevamitra.adapters.sql.tables import certificates, log_checkpoints, log_entries, log_pending, log_witnesses
+from sevamitra.core.checkpoints import Note, NoteSignature, format_note, parse_note
 from sevamitra.core.ports import LoggedCheckpoint, LoggedEntry, PendingEntry
 
 LOG_LOCK = 0x5E7A_0001  # the advisory lock key of the integrator
@@ -83,10 +84,25 @@ class SqlLog:
             ).first()
         return LoggedCheckpoint(size=row.size, root=row.root, note=row.note) if row else None
 
-    async def cosigned(self, size: int, note: bytes) -> None:
-        """The checkpoint of `size` with the witnesses' cosignatures added."""
+    async def cosigned(self, size: int, signatures: Sequence[NoteSignature]) -> bytes:
+        """Add cosignatures to the stored checkpoint of `size` (one per key: rounds of several
+        workers merge, none is lost) and return the note as it now stands."""
         async with self.engine.begin() as connection:
-            await connection.execute(update(log_checkpoints).where(log_checkpoints.c.size == size).values(note=note))
+            query = select(log_checkpoints.c.note).where(log_checkpoints.c.size == size)
+            stored = await connection.scalar(query if self.sqlite else query.with_for_update())
+            if stored is None:
+                raise LookupError(f"no checkpoint of size {size}")
+            note = parse_note(stored)
+            merged = list(note.signatures)
+            for signature in signatures:
+                if all((s.name, s.key_id) != (signature.name, signature.key_id) for s in merged):
+                    merged.append(signature)
+            data = format_note(Note(text=note.text, signatures=tuple(merged)))
+            if data != stored:
+                await connection.execute(
+                    update(log_checkpoints).where(log_checkpoints.c.size == size).values(note=data)
+                )
+        return data
 
     async def entries_of(self, number: str) -> list[LoggedEntry]:
         """The integrated entries about a certificate, in log order, with the certificate's salt."""

@@ -10,10 +10,12 @@ next integration writes again.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from pathlib import Path
 
+from sevamitra.core.checkpoints import parse_checkpoint, parse_note
 from sevamitra.core.merkle import HASH_SIZE, entries_path, tile_path
 from sevamitra.core.tiles import TileWrite
 
@@ -68,6 +70,30 @@ class TileFiles:
         except OSError as error:
             raise LogStorageError(f"cannot write {target}: {error.strerror or error}") from error
 
+    def publish_checkpoint(self, note: bytes) -> bool:
+        """Replace the public checkpoint only by a larger one, or the same with more cosignatures.
+
+        Several workers publish; whichever writes last must not take the public checkpoint back to
+        an older size, so the comparison and the write happen under a lock on the directory.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".checkpoint.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = self.read_checkpoint()
+            if current is not None and _rank(current) >= _rank(note):
+                return False
+            self.write_file("checkpoint", note)
+            return True
+
     def read_checkpoint(self) -> bytes | None:
         path = self.path("checkpoint")
         return path.read_bytes() if path.exists() else None
+
+
+def _rank(note: bytes) -> tuple[int, int]:
+    """(tree size, signatures) of a signed checkpoint; an unreadable one ranks lowest."""
+    try:
+        parsed = parse_note(note)
+        return parse_checkpoint(parsed.text).size, len(parsed.signatures)
+    except ValueError:
+        return -1, 0
