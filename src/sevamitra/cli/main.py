@@ -85,8 +85,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_witness_commands(commands)
 
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
-    bench.add_argument("what", choices=["ingest", "catalogue", "certificates"])
-    bench.add_argument("--count", type=int, default=400, help="certificates: how many to issue")
+    bench.add_argument("what", choices=["ingest", "catalogue", "certificates", "log"])
+    bench.add_argument("--count", type=int, default=None, help="certificates (400) or log entries (100,000)")
+    bench.add_argument("--proof-sizes", default="1000000,10000000", help="log: tree sizes to time inclusion proofs at")
     bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
     bench.add_argument("--seconds", type=float, default=10.0)
     bench.add_argument("--concurrency", type=int, default=32)
@@ -157,7 +158,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "bench" and args.what == "certificates":
         from sevamitra.cli.bench_certificates import certificates as bench_certificates
 
-        bench_certificates(args.count, database_url=args.database_url)
+        bench_certificates(args.count or 400, database_url=args.database_url)
+    elif args.command == "bench" and args.what == "log":
+        from sevamitra.cli.bench_log import log as bench_log
+
+        sizes = tuple(int(size) for size in args.proof_sizes.split(",") if size.strip())
+        bench_log(args.count or 100_000, proof_sizes=sizes, database_url=args.database_url)
     elif args.command == "bench" and args.what == "catalogue":
         from sevamitra.cli.bench_catalogue import catalogue as bench_catalogue
 

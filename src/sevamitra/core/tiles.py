@@ -11,11 +11,12 @@ as a 2-byte big-endian length and the bytes.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sevamitra.core.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, node_hash, root
+from sevamitra.core.merkle import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, root
 
 TileRead = Callable[[int, int, int], bytes]  # (level, index, width) -> width hashes, concatenated
 BundleRead = Callable[[int, int], bytes]  # (index, width) -> the bundle of that many entries
@@ -119,9 +120,10 @@ class TileHashes:
         if len(hashes) != width:
             raise ValueError(f"tile {level}/{index} holds {len(hashes)} hashes, not {width}")
         levels = [hashes]
+        sha256 = hashlib.sha256  # node_hash, inlined: a cold tile costs up to 255 of these
         while len(levels[-1]) > 1:
             below = levels[-1]
-            levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+            levels.append([sha256(b"\x01" + below[i] + below[i + 1]).digest() for i in range(0, len(below) - 1, 2)])
         self._cache[key] = levels
         if len(self._cache) > self._limit:
             self._cache.popitem(last=False)

@@ -364,7 +364,16 @@ async def insert_certificate(connection: AsyncConnection, certificate: IssuedCer
 
 async def append_log_entry(connection: AsyncConnection, entry: bytes, number: str | None, now: datetime) -> None:
     """Sequence an entry for the transparency log in the caller's transaction (integrated later)."""
-    await connection.execute(insert(log_pending).values(entry=entry, number=number, created_at=now))
+    await append_log_entries(connection, [(entry, number)], now)
+
+
+async def append_log_entries(
+    connection: AsyncConnection, entries: Sequence[tuple[bytes, str | None]], now: datetime
+) -> None:
+    """Sequence many entries (with the certificate each is about) in one statement, in this order."""
+    if entries:
+        rows = [{"entry": entry, "number": number, "created_at": now} for entry, number in entries]
+        await connection.execute(insert(log_pending).values(rows))
 
 
 def certificate_row(certificate: IssuedCertificate) -> dict[str, Any]:
