@@ -18,11 +18,13 @@ from sevamitra.adapters.qr_scan import qr_texts
 from sevamitra.adapters.sql.tables import log_entries
 from sevamitra.adapters.tlog.audit import audit
 from sevamitra.adapters.tlog.keys import load_log_signer
+from sevamitra.adapters.tlog.notes import verify_note
 from sevamitra.adapters.tlog.witness import Witness, WitnessState, load_witness_key
 from sevamitra.adapters.tlog.witness_client import Cosigned, WitnessError, request_cosignature
 from sevamitra.cli.certificates import sample_to_file
-from sevamitra.core.checkpoints import Checkpoint, Note, format_note, parse_checkpoint, parse_note
-from sevamitra.core.merkle import tile_path
+from sevamitra.core.checkpoints import Checkpoint, Note, format_note, parse_checkpoint, parse_note, parse_proof
+from sevamitra.core.logentries import certificate_hash, parse_entry
+from sevamitra.core.merkle import leaf_hash, tile_path, verify_inclusion
 from sevamitra.web.witness import create_witness_app
 from tests.e2e.conftest import Running, free_port, platform_on_port, uvicorn_on
 
@@ -155,3 +157,18 @@ async def test_the_witness_refuses_a_checkpoint_that_rewrites_history(logged: Lo
         assert bad_proof.value.status == 422
         again = await request_cosignature(http, logged.witness_url, seen.size, [], signed(seen))
         assert isinstance(again, Cosigned)  # the true checkpoint is still cosigned
+
+
+async def test_a_holder_gets_a_proof_that_verifies_against_the_signed_checkpoint(logged: Logged) -> None:
+    ((number, _),) = await issue(logged, 1)
+    await cosigned_checkpoint(logged, 2)
+    bundle = await logged.running.platform.transparency.proof(number)
+    assert bundle is not None and bundle.startswith(b"c2sp.org/tlog-proof@v1\n")
+    proof = parse_proof(bundle)
+    verify_note(proof.checkpoint, [logged.log_vkey])
+    checkpoint = parse_checkpoint(proof.checkpoint.text)
+    (logged_entry,) = await logged.running.platform.transparency.store.entries_of(number)
+    salt = bytes.fromhex(proof.extra.decode())
+    assert parse_entry(logged_entry.entry).get("certificate") == certificate_hash(number, salt).hex()
+    verify_inclusion(leaf_hash(logged_entry.entry), proof.index, checkpoint.size, proof.hashes, checkpoint.root)
+    assert await logged.running.platform.transparency.proof("AP-REV-INC-2026-999999") is None
