@@ -86,6 +86,7 @@ class _Fee(_Strict):
 class _Sla(_Strict):
     days: int | None = Field(default=None, ge=0)
     minutes: int | None = Field(default=None, ge=0)
+    deemed_approval: bool = False  # approved by law when the last officer lets the time pass
 
     @model_validator(mode="after")
     def _one_of(self) -> _Sla:
@@ -194,7 +195,11 @@ def _service(data: dict[str, Any], digest: str, fields: tuple[FieldSpec, ...]) -
         delivery=Delivery(
             kind=delivery["class"], approvers=tuple(delivery["approvers"]), registry=delivery["registry"]
         ),
-        sla=Sla(days=data["sla"]["days"], minutes=data["sla"]["minutes"]),
+        sla=Sla(
+            days=data["sla"]["days"],
+            minutes=data["sla"]["minutes"],
+            deemed_approval=data["sla"].get("deemed_approval", False),
+        ),
         fee=Fee(
             kind=fee["kind"],
             amount_inr=fee["amount_inr"],

@@ -18,6 +18,7 @@ REFERENCE_PATTERN = re.compile(r"^AP-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{4}-\d{6}$")
 class Status(StrEnum):
     SUBMITTED = "submitted"  # waiting for its first officer
     UNDER_REVIEW = "under_review"
+    RETURNED = "returned"  # back with the citizen for a correction; the clock stops
     APPROVED = "approved"
     REJECTED = "rejected"
     ISSUED = "issued"  # the certificate, receipt or pass has gone out
@@ -27,8 +28,11 @@ class Status(StrEnum):
 
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
-    Status.SUBMITTED: frozenset({Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED, Status.CANCELLED}),
-    Status.UNDER_REVIEW: frozenset({Status.APPROVED, Status.REJECTED}),
+    Status.SUBMITTED: frozenset(
+        {Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED, Status.RETURNED, Status.CANCELLED}
+    ),
+    Status.UNDER_REVIEW: frozenset({Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED, Status.RETURNED}),
+    Status.RETURNED: frozenset({Status.UNDER_REVIEW, Status.CANCELLED}),
     Status.APPROVED: frozenset({Status.ISSUED}),
     Status.REJECTED: frozenset(),
     Status.ISSUED: frozenset(),

@@ -42,6 +42,7 @@ class Fee:
 class Sla:
     days: int | None = None
     minutes: int | None = None
+    deemed_approval: bool = False  # the law deems it approved when the last officer lets the time pass
 
     @property
     def total_minutes(self) -> int:

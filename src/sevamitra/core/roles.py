@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Literal
+
 ROLES: frozenset[str] = frozenset(
     {
         # village and ward secretariats
@@ -85,3 +88,79 @@ ROLES: frozenset[str] = frozenset(
         "grievance_officer",
     }
 )
+
+# Where each role sits: a village or ward secretariat, a mandal or urban local body, a district
+# (revenue divisions and department circles count as the district), or the state.
+Level = Literal["secretariat", "mandal", "district", "state"]
+LEVELS: tuple[Level, ...] = ("secretariat", "mandal", "district", "state")
+
+_SECRETARIAT = frozenset(
+    {
+        "digital_assistant",
+        "ward_admin_secretary",
+        "panchayat_secretary",
+        "welfare_assistant",
+        "village_revenue_officer",
+        "ward_revenue_secretary",
+        "village_agriculture_assistant",
+        "ward_planning_secretary",
+        "ward_sanitation_secretary",
+        "ward_amenities_secretary",
+        "ward_welfare_secretary",
+        "mahila_police",
+        "booth_level_officer",
+    }
+)
+_DISTRICT = frozenset(
+    {
+        "revenue_divisional_officer",
+        "joint_collector",
+        "district_collector",
+        "district_registrar",
+        "executive_engineer",
+        "district_panchayat_officer",
+        "divisional_engineer",
+        "superintending_engineer",
+        "district_supply_officer",
+        "district_welfare_officer",
+        "aarogyasri_coordinator",
+        "district_medical_officer",
+        "sub_divisional_police_officer",
+        "superintendent_of_police",
+        "district_fire_officer",
+        "regional_transport_officer",
+        "district_educational_officer",
+        "assistant_director_agriculture",
+        "joint_director_agriculture",
+        "zonal_manager_apiic",
+        "deputy_commissioner_labour",
+        "district_tribal_welfare_officer",
+        "district_bc_welfare_officer",
+        "district_minority_welfare_officer",
+        "mines_assistant_director",
+        "grievance_officer",
+    }
+)
+_STATE = frozenset({"board_secretary", "cmrf_section_officer"})
+
+# Administrators: they see (never decide) what their scope holds, and manage officers.
+ADMIN_ROLES: frozenset[str] = frozenset({"department_admin", "district_admin", "state_admin"})
+
+# Who a case goes to when the last officer of its chain lets the SLA pass: the officer above.
+SUPERVISOR: Mapping[Level, str] = {
+    "secretariat": "mandal_parishad_development_officer",
+    "mandal": "revenue_divisional_officer",
+    "district": "district_collector",
+    "state": "state_admin",
+}
+
+
+def level_of(role: str) -> Level:
+    """Where an officer of `role` sits; administrators by their name."""
+    if role in _SECRETARIAT:
+        return "secretariat"
+    if role in _DISTRICT or role == "district_admin":
+        return "district"
+    if role in _STATE or role in ("state_admin", "department_admin"):
+        return "state"
+    return "mandal"

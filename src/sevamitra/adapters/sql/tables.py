@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    true,
 )
 from sqlalchemy.engine import Dialect
 
@@ -124,7 +125,17 @@ applications = Table(
     Column("submitted_at", Stamp, nullable=False),
     Column("due_at", Stamp, nullable=False),
     Column("updated_at", Stamp, nullable=False),
+    # reviewed applications: the case (core.workflow) and what the dashboard filters and counts by
+    Column("department_id", String(40)),
+    Column("district", String(64)),  # the applicant's district (place id), for routing and analytics
+    Column("desk", String(160)),  # core.workflow.Desk.key of the step's officer: "tahsildar@ntr/..."
+    Column("step_due_at", Stamp),
+    Column("workflow", JSON),  # core.workflow.Case.to_dict()
+    Column("decided_at", Stamp),  # approved, rejected or deemed approved
     Index("ix_applications_owner", "address", "submitted_at"),
+    Index("ix_applications_desk", "desk", "status", "step_due_at"),
+    Index("ix_applications_clock", "status", "step_due_at"),
+    Index("ix_applications_district", "district", "service_id", "submitted_at"),
 )
 
 reference_counters = Table(
@@ -209,4 +220,81 @@ log_witnesses = Table(
     Column("url", String(300), primary_key=True),
     Column("size", BigInteger, nullable=False),  # the largest checkpoint this witness cosigned
     Column("updated_at", Stamp, nullable=False),
+)
+
+# --- officials
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(120), nullable=False),
+    Column("role", String(64), nullable=False),  # core.roles
+    Column("place", String(160), nullable=False),  # a place id, or "state"
+    Column("department_id", String(40)),  # department administrators
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("totp_secret", Text, nullable=False),  # sealed
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
+    Column("failed_logins", Integer, nullable=False, default=0, server_default="0"),
+    Column("locked_until", Stamp),
+    Column("created_at", Stamp, nullable=False),
+    Column("last_login_at", Stamp),
+)
+
+officer_sessions = Table(
+    "officer_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's random token
+    Column("officer_id", BigInteger, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("second_factor", Boolean, nullable=False, default=False),  # TOTP passed
+    Column("created_at", Stamp, nullable=False),
+    Column("expires_at", Stamp, nullable=False),
+    Column("last_seen_at", Stamp, nullable=False),
+)
+
+audit_log = Table(  # append-only: nothing in the code updates or deletes it (PostgreSQL refuses to)
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Stamp, nullable=False),
+    Column("officer_id", BigInteger),
+    Column("action", String(40), nullable=False),  # view, approve, sign_in, sign_in_failed, export, ...
+    Column("reference", String(40)),
+    Column("detail", JSON),
+    Column("ip", String(64)),
+    Index("ix_audit_log_reference", "reference", "id"),
+)
+
+application_events = Table(
+    "application_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reference", String(40), nullable=False),
+    Column("at", Stamp, nullable=False),
+    Column("actor", String(64), nullable=False),  # an officer's username, "citizen" or "clock"
+    Column("kind", String(32), nullable=False),
+    Column("detail", JSON),
+    Index("ix_application_events_reference", "reference", "id"),
+)
+
+attachments = Table(  # officers' field-verification photos
+    "attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reference", String(40), nullable=False),
+    Column("officer_id", BigInteger, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("at", Stamp, nullable=False),
+    Index("ix_attachments_reference", "reference"),
+)
+
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("reference", String(40), primary_key=True),
+    Column("score", Integer, nullable=False),  # 1 poor, 2 fair, 3 good
+    Column("at", Stamp, nullable=False),
 )

@@ -1,0 +1,252 @@
+"""Reviewed applications as cases: who holds each step, when it is due, and what the clock does.
+
+A reviewed service names its approvers in order (`delivery.approvers`). Each step goes to the
+*desk* of that role at the applicant's place: the village or ward for secretariat staff, the
+mandal or urban local body for mandal officers, the district, or the state. A case whose place
+is not known at that level goes to its district's queue (`queue@<district>`), never nowhere.
+
+The service's SLA is shared out evenly over the steps. A step's officer is reminded when a
+quarter of the step's time is left; at the step's due time the case moves on by itself to the
+next approver, and after the last one to the supervisor of that level, or, where the catalogue
+grants deemed approval, it is approved on expiry. While a case is back with the citizen for a
+correction its clock stops; it starts again with the time that was left.
+
+Pure: the actions layer stores `Case` on the application row and performs what `on_clock` and
+`act` return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sevamitra.core.applications import Status
+from sevamitra.core.catalogue import Service
+from sevamitra.core.roles import SUPERVISOR, Level, level_of
+
+QUEUE = "queue"  # the role of a district's queue of cases no desk could take
+STATE = "state"
+MIN_STEP = timedelta(hours=1)
+REMIND_AT = 0.25  # the share of a step's time left when its officer is reminded
+
+OPEN = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW})  # the clock runs; an officer holds it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Place:
+    """The applicant's place as the form gave it: ids from the district down (any may be empty)."""
+
+    district: str = ""
+    mandal: str = ""
+    village: str = ""
+
+    def at(self, level: Level) -> str:
+        """The place id an officer of `level` works at, or "" when the form did not say."""
+        if level == "state":
+            return STATE
+        found = {"district": self.district, "mandal": self.mandal, "secretariat": self.village}[level]
+        return "" if "/~" in found else found  # a typed name the registry does not know routes nowhere
+
+
+def applicant_place(answers: Mapping[str, Any]) -> Place:
+    """The first place the form asked for (district → mandal → village pickers)."""
+    for value in answers.values():
+        if isinstance(value, Mapping) and "district" in value:
+            return Place(
+                district=str(value.get("district", "")),
+                mandal=str(value.get("mandal", "")),
+                village=str(value.get("village", "")),
+            )
+    return Place()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Desk:
+    role: str
+    place: str  # a place id, "state", or the district of a queue
+
+    @property
+    def key(self) -> str:
+        """`tahsildar@ntr/vijayawada-rural`, `queue@ntr`: what the inbox is indexed by."""
+        return f"{self.role}@{self.place}"
+
+    @staticmethod
+    def parse(key: str) -> Desk:
+        role, _, place = key.partition("@")
+        return Desk(role=role, place=place)
+
+
+def desk_for(role: str, place: Place) -> Desk:
+    """The desk of `role` at the applicant's place, or the district's queue when there is none."""
+    where = place.at(level_of(role))
+    if where:
+        return Desk(role=role, place=where)
+    return Desk(role=QUEUE, place=place.district or STATE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    """Where a reviewed application stands: its step, its desk, its clock."""
+
+    step: int  # index into the approver chain; len(chain) once with the supervisor
+    desk: str  # Desk.key
+    step_due_at: datetime
+    reminded: bool = False
+    escalated: bool = False  # the clock has moved it at least once
+    paused_minutes: int | None = None  # the step's time left while the citizen corrects
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "desk": self.desk,
+            "step_due_at": self.step_due_at.isoformat(),
+            "reminded": self.reminded,
+            "escalated": self.escalated,
+            "paused_minutes": self.paused_minutes,
+        }
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Case:
+        return Case(
+            step=int(data["step"]),
+            desk=str(data["desk"]),
+            step_due_at=datetime.fromisoformat(str(data["step_due_at"])),
+            reminded=bool(data.get("reminded", False)),
+            escalated=bool(data.get("escalated", False)),
+            paused_minutes=data.get("paused_minutes"),
+        )
+
+
+def step_time(service: Service) -> timedelta:
+    steps = max(1, len(service.delivery.approvers))
+    return max(MIN_STEP, timedelta(minutes=service.sla.total_minutes // steps))
+
+
+def open_case(service: Service, answers: Mapping[str, Any], now: datetime) -> Case:
+    """A new reviewed application, at its first approver's desk."""
+    role = service.delivery.approvers[0] if service.delivery.approvers else SUPERVISOR["mandal"]
+    return Case(step=0, desk=desk_for(role, applicant_place(answers)).key, step_due_at=now + step_time(service))
+
+
+def _moved(case: Case, service: Service, answers: Mapping[str, Any], now: datetime, *, by_clock: bool) -> Case:
+    """The case at its next desk: the next approver, or after the last one the supervisor."""
+    chain = service.delivery.approvers
+    step = case.step + 1
+    if step < len(chain):
+        role = chain[step]
+    else:
+        step = len(chain)
+        last = chain[-1] if chain else Desk.parse(case.desk).role
+        role = SUPERVISOR[level_of(last)]
+    desk = desk_for(role, applicant_place(answers))
+    return Case(
+        step=step,
+        desk=desk.key,
+        step_due_at=now + step_time(service),
+        escalated=case.escalated or by_clock,
+    )
+
+
+# --- what the clock does ---------------------------------------------------------------
+
+
+ClockEvent = Literal["remind", "escalate", "deemed_approval"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnClock:
+    event: ClockEvent
+    case: Case
+    status: Status
+
+
+def on_clock(case: Case, status: Status, service: Service, answers: Mapping[str, Any], now: datetime) -> OnClock | None:
+    """What is due now for a case, if anything (call again until None: a long outage catches up)."""
+    if status not in OPEN:
+        return None
+    if now >= case.step_due_at:
+        last = case.step >= len(service.delivery.approvers) - 1
+        if last and service.sla.deemed_approval:
+            return OnClock(event="deemed_approval", case=case, status=Status.APPROVED)
+        if case.step >= len(service.delivery.approvers):  # with the supervisor already: stays, overdue
+            return None
+        moved = _moved(case, service, answers, case.step_due_at, by_clock=True)
+        if moved.step_due_at <= now:  # caught up after an outage: the next step may be due too
+            moved = replace(moved, step_due_at=max(moved.step_due_at, now))
+        return OnClock(event="escalate", case=moved, status=Status.UNDER_REVIEW)
+    left = case.step_due_at - now
+    if not case.reminded and left <= step_time(service) * REMIND_AT:
+        return OnClock(event="remind", case=replace(case, reminded=True), status=status)
+    return None
+
+
+# --- what officers do ------------------------------------------------------------------
+
+
+Action = Literal["approve", "reject", "return", "forward", "note"]
+ACTIONS: tuple[Action, ...] = ("approve", "reject", "return", "forward", "note")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Acted:
+    case: Case
+    status: Status
+    issue: bool = False  # approved at the last step: issue the certificate (or receipt, pass)
+
+
+class ActionError(ValueError):
+    """An action the case's state does not allow."""
+
+
+def act(
+    action: Action, case: Case, status: Status, service: Service, answers: Mapping[str, Any], now: datetime
+) -> Acted:
+    """The case after an officer's action. Approving before the last step passes it on."""
+    if action == "note":
+        return Acted(case=case, status=status)
+    if status not in OPEN:
+        raise ActionError(f"an application that is {status} cannot be acted on")
+    if action == "reject":
+        return Acted(case=case, status=Status.REJECTED)
+    if action == "return":
+        left = max(0, int((case.step_due_at - now).total_seconds() // 60))
+        return Acted(case=replace(case, paused_minutes=left), status=Status.RETURNED)
+    last = case.step >= len(service.delivery.approvers) - 1
+    if action == "approve" and last:
+        return Acted(case=case, status=Status.APPROVED, issue=True)
+    return Acted(case=_moved(case, service, answers, now, by_clock=False), status=Status.UNDER_REVIEW)
+
+
+def resubmitted(case: Case, now: datetime) -> Case:
+    """The citizen sent the correction: the step's clock runs again with the time it had left."""
+    left = timedelta(minutes=case.paused_minutes or 0)
+    return replace(case, step_due_at=now + max(left, MIN_STEP), paused_minutes=None, reminded=False)
+
+
+# --- the clock as the citizen reads it -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clock:
+    """ "Day 4 of 7; moves to the Tahsildar on day 8"."""
+
+    day: int
+    of_days: int
+    next_role: str | None  # who it moves to if the step's officer lets its time pass
+    next_day: int
+
+
+def citizen_clock(case: Case, service: Service, submitted_at: datetime, now: datetime) -> Clock:
+    day = max(1, (now - submitted_at).days + 1)
+    of_days = max(1, -(-service.sla.total_minutes // (24 * 60)))
+    chain = service.delivery.approvers
+    if case.step + 1 < len(chain):
+        next_role: str | None = chain[case.step + 1]
+    elif case.step < len(chain) and not service.sla.deemed_approval:
+        next_role = SUPERVISOR[level_of(chain[-1])]
+    else:
+        next_role = None
+    next_day = max(day, (case.step_due_at - submitted_at).days + 1)
+    return Clock(day=day, of_days=of_days, next_role=next_role, next_day=next_day)
