@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=64), nullable=False),
         sa.Column("place", sa.String(length=160), nullable=False),
         sa.Column("department_id", sa.String(length=40), nullable=True),
+        sa.Column("wa_id", sa.String(length=32), nullable=True),
         sa.Column("password_hash", sa.Text(), nullable=False),
         sa.Column("totp_secret", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
@@ -96,10 +97,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("district", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("desk", sa.String(length=160), nullable=True))
         batch_op.add_column(sa.Column("step_due_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("clock_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("workflow", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index("ix_applications_clock", ["status", "step_due_at"], unique=False)
-        batch_op.create_index("ix_applications_desk", ["desk", "status", "step_due_at"], unique=False)
+        batch_op.create_index("ix_applications_clock", ["clock_at"], unique=False)
+        batch_op.create_index(
+            "ix_applications_desk",
+            ["desk", "status", "step_due_at"],
+            unique=False,
+            postgresql_ops={"desk": "varchar_pattern_ops"},
+        )
         batch_op.create_index("ix_applications_district", ["district", "service_id", "submitted_at"], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":  # the audit log is append-only, even for the owner's SQL
@@ -123,6 +130,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_applications_clock")
         batch_op.drop_column("decided_at")
         batch_op.drop_column("workflow")
+        batch_op.drop_column("clock_at")
         batch_op.drop_column("step_due_at")
         batch_op.drop_column("desk")
         batch_op.drop_column("district")

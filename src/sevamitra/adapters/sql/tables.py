@@ -130,11 +130,12 @@ applications = Table(
     Column("district", String(64)),  # the applicant's district (place id), for routing and analytics
     Column("desk", String(160)),  # core.workflow.Desk.key of the step's officer: "tahsildar@ntr/..."
     Column("step_due_at", Stamp),
+    Column("clock_at", Stamp),  # when the SLA clock next has something to do (remind, move, deem)
     Column("workflow", JSON),  # core.workflow.Case.to_dict()
     Column("decided_at", Stamp),  # approved, rejected or deemed approved
     Index("ix_applications_owner", "address", "submitted_at"),
-    Index("ix_applications_desk", "desk", "status", "step_due_at"),
-    Index("ix_applications_clock", "status", "step_due_at"),
+    Index("ix_applications_desk", "desk", "status", "step_due_at", postgresql_ops={"desk": "varchar_pattern_ops"}),
+    Index("ix_applications_clock", "clock_at"),
     Index("ix_applications_district", "district", "service_id", "submitted_at"),
 )
 
@@ -233,6 +234,7 @@ officers = Table(
     Column("role", String(64), nullable=False),  # core.roles
     Column("place", String(160), nullable=False),  # a place id, or "state"
     Column("department_id", String(40)),  # department administrators
+    Column("wa_id", String(32)),  # where reminders go on WhatsApp, when given
     Column("password_hash", Text, nullable=False),  # argon2id
     Column("totp_secret", Text, nullable=False),  # sealed
     Column("active", Boolean, nullable=False, default=True, server_default=true()),
