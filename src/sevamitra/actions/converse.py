@@ -8,19 +8,23 @@ The engine's effects (submit, track) are performed here and their outcomes fed b
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, statement_for
+from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, office_of, statement_for
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
     Context,
     ConversationState,
+    CorrectionLoaded,
     Effect,
+    LoadCorrection,
     Outcome,
+    Resubmit,
+    Resubmitted,
     Submitted,
     Track,
     Tracked,
@@ -32,6 +36,7 @@ from sevamitra.core.decisions import Decision, Registry, decide, lookup_keys
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
 from sevamitra.core.ports import CertificateMaker, CitizenTurn, Clock, Conversations, NewApplication
+from sevamitra.core.workflow import applicant_place, next_clock, open_case
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +122,19 @@ async def _perform(
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
     if isinstance(effect, Watch):
         return Watched(number=effect.number, on=effect.on, found=await turn.watch(effect.number, effect.on))
+    if isinstance(effect, LoadCorrection):
+        returned = await turn.correction(effect.reference)
+        if returned is None:
+            return CorrectionLoaded(reference=effect.reference)
+        return CorrectionLoaded(
+            reference=returned.reference,
+            service_id=returned.service_id,
+            fields=returned.fields,
+            message=returned.message,
+        )
+    if isinstance(effect, Resubmit):
+        accepted = await turn.resubmit(effect.reference, effect.answers, now)
+        return Resubmitted(reference=effect.reference, accepted=accepted)
     submission = effect.submission
     service = context.catalogue.service(submission.service_id)
     assert service is not None  # the engine only submits services of its catalogue
@@ -129,6 +147,7 @@ async def _perform(
         decision = decide(name, service.id, answers, record, today=(now + INDIA).date())
         status = Status.DECIDED if decision.outcome == "granted" else Status.NOT_FOUND
         fee = decision.amount_inr if decision.amount_inr is not None else fee_amount(service.fee, answers, record)
+    case = open_case(service, answers, now) if service.delivery.kind == "reviewed" else None
     reference = await turn.submit(
         NewApplication(
             submission=submission,
@@ -137,6 +156,10 @@ async def _perform(
             status=status,
             submitted_at=now,
             due_at=now if decision else due_at(service, now),
+            department_id=service.department_id,
+            district=applicant_place(answers).district or None,
+            case=case,
+            clock_at=next_clock(case, service) if case else None,
             fee_inr=fee,
             decision=(
                 {
@@ -184,7 +207,7 @@ async def _certify(
         answers=submission.answers,
         shown={},
         facts=facts,
-        office=_office(context, service, submission.answers),
+        office=office_of(context, service, submission.answers),
         issued_at=now,
     )
     lines = fact_lines(facts, texts)
@@ -200,23 +223,3 @@ async def _certify(
         caption=texts.get(language, "certificate_caption", service=service.name(language)),
     )
     return document
-
-
-def _office(context: Context, service: Service, answers: Mapping[str, Any]) -> dict[str, str]:
-    """The issuing office as printed: the department, and the mandal or town when the form named one."""
-    department = context.catalogue.department(service.department_id)
-    places = context.places
-    mandal = next(
-        (
-            places.get(value["mandal"])
-            for value in answers.values()
-            if isinstance(value, dict) and "mandal" in value and places is not None
-        ),
-        None,
-    )
-    return {
-        lang: ", ".join(
-            part for part in (department.name(lang) if department else "", mandal.name(lang) if mandal else "") if part
-        )
-        for lang in ("te", "en", "hi")
-    }

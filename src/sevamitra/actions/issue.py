@@ -14,6 +14,7 @@ from typing import Any
 
 from sevamitra.core.catalogue import LANGUAGES, Service
 from sevamitra.core.certificates import CertificateStatement, record_hash
+from sevamitra.core.conversation import Context
 from sevamitra.core.idnumbers import mask_aadhaar
 from sevamitra.core.logentries import SALT_BYTES
 from sevamitra.core.messages import DocumentOut
@@ -118,3 +119,23 @@ async def issue(
     await sink.add_certificate(certificate)
     link = f"{maker.public_url.rstrip('/')}/c/{certificate.download_token}.pdf"
     return certificate, DocumentOut(filename=f"{statement.number}.pdf", link=link, caption=caption)
+
+
+def office_of(context: Context, service: Service, answers: Mapping[str, Any]) -> dict[str, str]:
+    """The issuing office as printed: the department, and the mandal or town when the form named one."""
+    department = context.catalogue.department(service.department_id)
+    places = context.places
+    mandal = next(
+        (
+            places.get(value["mandal"])
+            for value in answers.values()
+            if isinstance(value, Mapping) and "mandal" in value and places is not None
+        ),
+        None,
+    )
+    return {
+        lang: ", ".join(
+            part for part in (department.name(lang) if department else "", mandal.name(lang) if mandal else "") if part
+        )
+        for lang in ("te", "en", "hi")
+    }

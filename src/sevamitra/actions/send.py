@@ -39,7 +39,9 @@ class Sender:
         delay = self.bucket.take(self.monotonic())
         if delay:
             await asyncio.sleep(delay)
-        message = outbound_from_dict(record.payload)
+        payload = dict(record.payload)
+        fallback = payload.pop("fallback", None)  # the template for this message outside the 24-hour window
+        message = outbound_from_dict(payload)
         result = await self.messenger.send(record.recipient, message)
         now = self.clock.now()
         attempts = record.attempts + 1
@@ -52,7 +54,7 @@ class Sender:
             case Next.NEEDS_TEMPLATE:
                 template = self.reengagement_template
                 replace = template is not None and not isinstance(message, TemplateOut | MarkRead)
-                follow_up = outbound_to_dict(template) if replace and template else None
+                follow_up = fallback or (outbound_to_dict(template) if replace and template else None)
                 await self.outbox.give_up(record, "outside_window", result.error, now, follow_up)
             case Next.UNDELIVERABLE:
                 await self.outbox.give_up(record, "undeliverable", result.error, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,12 +15,14 @@ from starlette.applications import Starlette
 
 from sevamitra.actions.converse import Turns, converse, respond
 from sevamitra.actions.receive import receive
+from sevamitra.actions.review import run_clock
 from sevamitra.actions.send import Sender
 from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
+from sevamitra.adapters.sql.cases import SqlCases
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
 from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.log import SqlLog
@@ -99,7 +102,10 @@ class Platform:
     certificates: SqlCertificates
     applications: SqlApplications
     transparency: TransparencyLog
+    cases: SqlCases
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    clock_every: float = 5.0  # seconds between rounds of the SLA clock
+    _clock_last: float = field(default=0.0, init=False)
     _engine_close: Callable[[], Awaitable[None]] | None = None
 
     async def start(self) -> None:
@@ -126,7 +132,11 @@ class Platform:
         done += await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
         done += await self.sender.drain(limit=limit * 4)
         published = await self.transparency.publish_once()
-        return done + (published.entries if published else 0)
+        done += published.entries if published else 0
+        if time.monotonic() - self._clock_last >= self.clock_every:
+            self._clock_last = time.monotonic()
+            done += await run_clock(self.cases, self.context, self.certifier, self.clock.now(), limit=limit * 4)
+        return done
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; idle waits grow to half a second, or end when woken."""
@@ -235,6 +245,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             keys=keys, certificates=certificates, clock=clock, texts=context.texts, transparency=transparency
         ),
         transparency=transparency,
+        cases=SqlCases(engine, sealer),
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,

@@ -92,3 +92,4 @@ class ApplicationView:
     status: Status
     submitted_at: datetime
     due_at: datetime
+    workflow: Mapping[str, Any] | None = None  # reviewed: core.workflow.Case.to_dict(), for the clock

@@ -11,6 +11,7 @@ back in as an event (`Submitted`, `Tracked`, `Watched`). Reply ids are small str
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -53,6 +54,7 @@ from sevamitra.core.messages import (
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
 from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
+from sevamitra.core.workflow import OPEN, Case, citizen_clock
 
 Screen = Literal["start", "language", "departments", "services", "service", "search", "form", "confirm"]
 ROWS_PER_LIST = 10  # WhatsApp's limit on rows in one list message
@@ -152,7 +154,22 @@ class Watch:
     on: bool
 
 
-Effect = Submit | Track | Watch
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadCorrection:
+    """Fetch what an officer asked this citizen to correct in an application of theirs."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resubmit:
+    """Send the corrected answers back to the officer."""
+
+    reference: str
+    answers: Mapping[str, Any]
+
+
+Effect = Submit | Track | Watch | LoadCorrection | Resubmit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,7 +195,21 @@ class Watched:
     found: bool  # False: no certificate of that number belongs to this citizen
 
 
-Outcome = Submitted | Tracked | Watched
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorrectionLoaded:
+    reference: str
+    service_id: str | None = None  # None: no application of theirs waits for a correction
+    fields: tuple[str, ...] = ()
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resubmitted:
+    reference: str
+    accepted: bool
+
+
+Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,7 +242,7 @@ def step(state: ConversationState, event: Inbound | Outcome, context: Context, n
     if isinstance(event, ReactionIn | SystemIn):
         return Step(state=state, replies=())  # nothing to answer
     engine = _Engine(context, state, now)
-    if isinstance(event, Submitted | Tracked | Watched):
+    if isinstance(event, Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted):
         return engine.finish(engine.outcome(event))
     if state.language is None:
         return engine.finish(engine.first_contact(event))
@@ -331,6 +362,9 @@ class _Engine:
             return self.turn_page(int(value))
         if kind == "track":
             return self.track(None)
+        if kind == "fix" and normalise_reference(value):
+            self.effects.append(LoadCorrection(reference=normalise_reference(value) or value))
+            return self.state
         if kind == "alerts" and (switch := value.partition(":"))[0] in ("on", "off") and switch[2]:
             self.effects.append(Watch(number=switch[2], on=switch[0] == "on"))
             return self.state
@@ -579,6 +613,8 @@ class _Engine:
         return ", ".join(names)
 
     def next_question(self, draft: dict[str, Any]) -> ConversationState:
+        if draft.get("correcting"):
+            return self.next_correction(draft)
         if draft.get("editing"):
             return self.confirm(
                 replace(self.state, draft={**draft, "editing": False, "index": _end(self.service_of_draft())})
@@ -665,6 +701,31 @@ class _Engine:
         self.say(self.t("submitting"))
         return replace(self.state, draft=None, screen="service")
 
+    def correct(self, event: CorrectionLoaded) -> ConversationState:
+        """An officer returned an application: ask exactly the fields they named, one by one."""
+        service = self.context.catalogue.service(event.service_id) if event.service_id else None
+        wanted = [f for f in event.fields if service is not None and service.form_field(f) is not None]
+        if service is None or not wanted:
+            self.say(self.t("correction_not_found", reference=event.reference))
+            return self.state
+        first = next(i for i, f in enumerate(service.fields) if f.id == wanted[0])
+        draft = {**new_draft(service), "index": first, "correcting": event.reference, "fix": wanted}
+        self.say(self.t("correction_intro", reference=event.reference, message=event.message or "-"))
+        return self.ask_current(replace(self.state, draft=draft, service_id=service.id))
+
+    def next_correction(self, draft: dict[str, Any]) -> ConversationState:
+        service = self.service_of_draft()
+        fix: list[str] = draft["fix"]
+        current = service.fields[draft["index"]].id if service else ""
+        later = fix[fix.index(current) + 1 :] if current in fix else []
+        if service is not None and later:
+            index = next(i for i, f in enumerate(service.fields) if f.id == later[0])
+            return self.ask_current(replace(self.state, draft={**draft, "index": index}))
+        answers = {k: v for k, v in draft["answers"].items() if k in fix}
+        self.effects.append(Resubmit(reference=draft["correcting"], answers=answers))
+        self.say(self.t("submitting"))
+        return replace(self.state, draft=None, screen="service")
+
     def resume_or_menu(self) -> ConversationState:
         service = self.service_of_draft()
         if service is None:
@@ -691,11 +752,16 @@ class _Engine:
         self.effects.append(Track(reference=reference))
         return self.state
 
-    def outcome(self, event: Submitted | Tracked | Watched) -> ConversationState:
+    def outcome(self, event: Outcome) -> ConversationState:
         if isinstance(event, Tracked):
             return self.tracked(event)
         if isinstance(event, Watched):
             return self.watched(event)
+        if isinstance(event, CorrectionLoaded):
+            return self.correct(event)
+        if isinstance(event, Resubmitted):
+            self.say(self.t("correction_sent" if event.accepted else "correction_refused", reference=event.reference))
+            return self.state
         service = self.context.catalogue.service(event.service_id)
         name = service.name(self.language) if service else event.service_id
         decision = event.decision
@@ -744,8 +810,18 @@ class _Engine:
                     due=self.local_date(app.due_at),
                 )
             )
+            if service is not None and app.workflow and app.status in OPEN:
+                lines.append("  " + self.clock_line(Case.from_dict(app.workflow), service, app.submitted_at))
         self.say(clip("\n".join(lines), 4096))
         return self.state
+
+    def clock_line(self, case: Case, service: Service, submitted_at: datetime) -> str:
+        """ "Day 4 of 7; moves to the Tahsildar on day 8"."""
+        clock = citizen_clock(case, service, submitted_at, self.now)
+        if clock.next_role is None:
+            return self.t("clock_day", day=clock.day, of=clock.of_days)
+        role = self.t(f"role.{clock.next_role}")
+        return self.t("clock_day_moves", day=clock.day, of=clock.of_days, role=role, next_day=clock.next_day)
 
     # ------------------------------------------------------------ lists
 

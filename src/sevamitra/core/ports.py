@@ -13,6 +13,7 @@ from sevamitra.core.certificates import CertificateStatement
 from sevamitra.core.checkpoints import NoteSignature
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
 from sevamitra.core.tiles import TileWrite
+from sevamitra.core.workflow import Case
 
 
 class Clock(Protocol):
@@ -141,6 +142,18 @@ class NewApplication:
     due_at: datetime
     fee_inr: int | None = None
     decision: dict[str, Any] | None = None
+    department_id: str | None = None
+    district: str | None = None  # the applicant's district, when the form asked
+    case: Case | None = None  # reviewed services: the first step's desk and clock
+    clock_at: datetime | None = None  # when the SLA clock first has something to do
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnedApplication:
+    reference: str
+    service_id: str
+    fields: tuple[str, ...]  # what to correct
+    message: str  # the officer's words
 
 
 class CitizenTurn(Protocol):
@@ -175,6 +188,14 @@ class CitizenTurn(Protocol):
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         """Store a certificate in this turn's transaction."""
+        ...
+
+    async def correction(self, reference: str) -> ReturnedApplication | None:
+        """This citizen's application waiting for their correction, with what the officer asked."""
+        ...
+
+    async def resubmit(self, reference: str, answers: Mapping[str, Any], now: datetime) -> bool:
+        """Merge the corrected answers and put the application back on its officer's desk."""
         ...
 
     async def watch(self, number: str, on: bool) -> bool:
@@ -283,3 +304,75 @@ class TileStorage(Protocol):
     def publish_checkpoint(self, note: bytes) -> bool:
         """Make `note` the public checkpoint unless a larger (or more cosigned) one is there."""
         ...
+
+
+# --- officers' work
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseRecord:
+    """A reviewed application as its officer opens it (answers opened: personal data)."""
+
+    reference: str
+    service_id: str
+    status: Status
+    language: str
+    address: str
+    recipient: Recipient
+    answers: Mapping[str, Any]
+    submitted_at: datetime
+    due_at: datetime
+    case: Case | None
+    district: str | None
+    department_id: str | None
+    fee_inr: int | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseSummary:
+    """An inbox row: no personal data."""
+
+    reference: str
+    service_id: str
+    status: Status
+    desk: str | None
+    district: str | None
+    submitted_at: datetime
+    step_due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseEvent:
+    at: datetime
+    actor: str
+    kind: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxFilter:
+    statuses: tuple[Status, ...] = ()
+    service_id: str | None = None
+    due_before: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class CaseTransaction(Protocol):
+    @property
+    def record(self) -> CaseRecord: ...
+    async def update(self, *, status: Status, case: Case | None, clock_at: datetime | None) -> None: ...
+    async def event(self, actor: str, kind: str, detail: dict[str, Any] | None = None) -> None: ...
+    async def notify(self, recipient: Recipient, address: str, payload: dict[str, Any]) -> None: ...
+    async def attach(self, officer_id: int, content_type: str, data: bytes) -> None: ...
+    async def add_certificate(self, certificate: IssuedCertificate) -> None: ...
+    async def officers_at(self, desk: str) -> list[Recipient]: ...
+
+
+class Cases(Protocol):
+    def transaction(self, reference: str, now: datetime) -> AbstractAsyncContextManager[CaseTransaction | None]:
+        """One application locked for a decision; None when there is no such reference."""
+        ...
+
+    async def due_on_clock(self, now: datetime, limit: int) -> list[str]: ...

@@ -149,6 +149,15 @@ def _moved(case: Case, service: Service, answers: Mapping[str, Any], now: dateti
     )
 
 
+def next_clock(case: Case, service: Service) -> datetime | None:
+    """When `on_clock` next has something to do for an open case (None while it is paused)."""
+    if case.paused_minutes is not None:
+        return None
+    if case.reminded:
+        return case.step_due_at
+    return case.step_due_at - step_time(service) * REMIND_AT
+
+
 # --- what the clock does ---------------------------------------------------------------
 
 

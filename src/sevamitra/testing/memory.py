@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sevamitra.core.applications import ApplicationView, format_reference
 from sevamitra.core.messages import Recipient
-from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication
+from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication, ReturnedApplication
 
 
 @dataclass
@@ -21,6 +22,8 @@ class MemoryTurn:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     counters: dict[tuple[str, int], int] = field(default_factory=dict)
     watched: dict[str, bool] = field(default_factory=dict)  # certificate number -> holder's notes on
+    returned: dict[str, ReturnedApplication] = field(default_factory=dict)  # waiting for a correction
+    resubmitted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -41,6 +44,15 @@ class MemoryTurn:
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         self.certificates.append(certificate)
+
+    async def correction(self, reference: str) -> ReturnedApplication | None:
+        return self.returned.get(reference)
+
+    async def resubmit(self, reference: str, answers: Mapping[str, Any], now: datetime) -> bool:
+        if self.returned.pop(reference, None) is None:
+            return False
+        self.resubmitted.append((reference, dict(answers)))
+        return True
 
     async def watch(self, number: str, on: bool) -> bool:
         if not any(c.statement.number == number and c.address == self.address for c in self.certificates):

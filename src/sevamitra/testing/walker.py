@@ -16,8 +16,12 @@ from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
     Context,
     ConversationState,
+    CorrectionLoaded,
     Effect,
+    LoadCorrection,
     Outcome,
+    Resubmit,
+    Resubmitted,
     Step,
     Submitted,
     Track,
@@ -62,6 +66,10 @@ class Walk:
             return Tracked(asked=effect.reference, applications=())
         if isinstance(effect, Watch):
             return Watched(number=effect.number, on=effect.on, found=False)  # walks issue no certificates
+        if isinstance(effect, LoadCorrection):
+            return CorrectionLoaded(reference=effect.reference)  # nothing was returned to this walker
+        if isinstance(effect, Resubmit):
+            return Resubmitted(reference=effect.reference, accepted=True)
         service = self.context.catalogue.service(effect.submission.service_id)
         assert service is not None
         instant = service.delivery.kind == "instant" and service.delivery.registry

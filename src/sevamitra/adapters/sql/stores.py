@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
 from sevamitra.adapters.sql.tables import (
+    application_events,
     applications,
     certificates,
     conversations,
@@ -35,7 +36,16 @@ from sevamitra.core import logentries
 from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.delivery import advances
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
-from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication, NewInboxItem, OutboxRecord, Sealer
+from sevamitra.core.ports import (
+    InboxRecord,
+    IssuedCertificate,
+    NewApplication,
+    NewInboxItem,
+    OutboxRecord,
+    ReturnedApplication,
+    Sealer,
+)
+from sevamitra.core.workflow import Case, resubmitted
 
 PROCESSED_KINDS = ("message", "status")  # the rest is stored for the record and not processed
 
@@ -158,7 +168,7 @@ async def submit_application(
 async def insert_application(
     connection: AsyncConnection, sealer: Sealer, address: str, application: NewApplication, reference: str
 ) -> None:
-    submission = application.submission
+    submission, case = application.submission, application.case
     await connection.execute(
         insert(applications).values(
             reference=reference,
@@ -176,8 +186,24 @@ async def insert_application(
             submitted_at=application.submitted_at,
             due_at=application.due_at,
             updated_at=application.submitted_at,
+            department_id=application.department_id,
+            district=application.district,
+            desk=case.desk if case else None,
+            step_due_at=case.step_due_at if case else None,
+            clock_at=application.clock_at,
+            workflow=case.to_dict() if case else None,
         )
     )
+    if case is not None:
+        await connection.execute(
+            insert(application_events).values(
+                reference=reference,
+                at=application.submitted_at,
+                actor="citizen",
+                kind="submitted",
+                detail={"desk": case.desk},
+            )
+        )
 
 
 class SqlApplications:
@@ -260,12 +286,72 @@ class SqlCitizenTurn:
                 status=Status(r.status),
                 submitted_at=r.submitted_at,
                 due_at=r.due_at,
+                workflow=r.workflow,
             )
             for r in rows
         ]
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         await insert_certificate(self.connection, certificate)
+
+    async def correction(self, reference: str) -> ReturnedApplication | None:
+        """This citizen's returned application and what the officer asked to correct."""
+        row = (
+            await self.connection.execute(
+                select(applications.c.service_id).where(
+                    applications.c.reference == reference,
+                    applications.c.address == self.address,
+                    applications.c.status == Status.RETURNED.value,
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        asked = await self.connection.scalar(
+            select(application_events.c.detail)
+            .where(application_events.c.reference == reference, application_events.c.kind == "returned")
+            .order_by(application_events.c.id.desc())
+            .limit(1)
+        )
+        asked = asked or {}
+        fields = tuple(str(f) for f in asked.get("fields", ()))
+        return ReturnedApplication(
+            reference=reference, service_id=row.service_id, fields=fields, message=str(asked.get("message", ""))
+        )
+
+    async def resubmit(self, reference: str, answers: Mapping[str, Any], now: datetime) -> bool:
+        """Merge the corrections, restart the step's clock with the time it had left, log it."""
+        row = (
+            await self.connection.execute(
+                select(applications.c.answers, applications.c.workflow).where(
+                    applications.c.reference == reference,
+                    applications.c.address == self.address,
+                    applications.c.status == Status.RETURNED.value,
+                )
+            )
+        ).first()
+        if row is None or row.workflow is None:
+            return False
+        merged = {**_unseal(self.sealer, row.answers), **answers}
+        case = resubmitted(Case.from_dict(row.workflow), now)
+        await self.connection.execute(
+            update(applications)
+            .where(applications.c.reference == reference)
+            .values(
+                answers=_seal(self.sealer, merged),
+                status=Status.UNDER_REVIEW.value,
+                workflow=case.to_dict(),
+                step_due_at=case.step_due_at,
+                clock_at=now,  # the clock's next round recomputes it with the service's step time
+                updated_at=now,
+            )
+        )
+        await self.connection.execute(
+            insert(application_events).values(
+                reference=reference, at=now, actor="citizen", kind="resubmitted", detail={"fields": sorted(answers)}
+            )
+        )
+        return True
 
     async def watch(self, number: str, on: bool) -> bool:
         """The holder's notes on verification, for a certificate of this citizen's only."""
