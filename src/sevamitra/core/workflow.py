@@ -172,7 +172,8 @@ class OnClock:
 
 
 def on_clock(case: Case, status: Status, service: Service, answers: Mapping[str, Any], now: datetime) -> OnClock | None:
-    """What is due now for a case, if anything (call again until None: a long outage catches up)."""
+    """What is due now for a case, if anything. A moved case's next desk gets its full step time
+    from the moment it arrives, even when the clock ran late."""
     if status not in OPEN:
         return None
     if now >= case.step_due_at:
@@ -181,9 +182,7 @@ def on_clock(case: Case, status: Status, service: Service, answers: Mapping[str,
             return OnClock(event="deemed_approval", case=case, status=Status.APPROVED)
         if case.step >= len(service.delivery.approvers):  # with the supervisor already: stays, overdue
             return None
-        moved = _moved(case, service, answers, case.step_due_at, by_clock=True)
-        if moved.step_due_at <= now:  # caught up after an outage: the next step may be due too
-            moved = replace(moved, step_due_at=max(moved.step_due_at, now))
+        moved = _moved(case, service, answers, now, by_clock=True)  # the next desk's time starts now
         return OnClock(event="escalate", case=moved, status=Status.UNDER_REVIEW)
     left = case.step_due_at - now
     if not case.reminded and left <= step_time(service) * REMIND_AT:
