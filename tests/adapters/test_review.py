@@ -115,7 +115,8 @@ async def test_an_application_goes_up_the_chain_and_the_citizen_is_told_each_ste
     assert done.status is Status.APPROVED
     assert (await row(engine, reference)).decided_at is not None
     messages = await told(engine)
-    assert len(messages) == 3 and "Revenue Inspector" in messages[0] and "approved" in messages[-1]
+    assert len(messages) == 4 and "Revenue Inspector" in messages[0] and "approved" in messages[2]
+    assert "How was this service" in messages[3]  # then the rating buttons
     assert await events(engine, reference) == ["submitted", "approved_step", "forwarded", "approved"]
 
 

@@ -23,6 +23,8 @@ from sevamitra.core.conversation import (
     Effect,
     LoadCorrection,
     Outcome,
+    Rate,
+    Rated,
     Resubmit,
     Resubmitted,
     Submitted,
@@ -132,6 +134,8 @@ async def _perform(
             fields=returned.fields,
             message=returned.message,
         )
+    if isinstance(effect, Rate):
+        return Rated(reference=effect.reference, accepted=await turn.rate(effect.reference, effect.score, now))
     if isinstance(effect, Resubmit):
         accepted = await turn.resubmit(effect.reference, effect.answers, now)
         return Resubmitted(reference=effect.reference, accepted=accepted)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sevamitra.actions.issue import CERTIFYING_OUTPUTS, answer_lines, issue, office_of, statement_for
 from sevamitra.core.applications import Status, check_transition
-from sevamitra.core.casenotes import case_note, reminder_note
+from sevamitra.core.casenotes import case_note, rating_ask, reminder_note
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import Context
 from sevamitra.core.display import shown_answers
@@ -99,9 +99,12 @@ async def review(
             status = Status.ISSUED if number else Status.APPROVED
             await tx.update(status=status, case=acted.case, clock_at=None)
             await _tell(tx, context, service, "approved", now)
+            await _ask_rating(tx, context)
             return Reviewed(status=status, desk=None, certificate=number)
         await tx.update(status=acted.status, case=acted.case, clock_at=clock_at)
         await _tell_after(tx, context, service, submitted, acted.case.desk, now)
+        if acted.status is Status.REJECTED:
+            await _ask_rating(tx, context)
         return Reviewed(status=acted.status, desk=acted.case.desk if open_case else None)
 
 
@@ -171,6 +174,13 @@ async def _tell(
         **params,
     )
     await tx.notify(record.recipient, record.address, note.payload())
+
+
+async def _ask_rating(tx: CaseTransaction, context: Context) -> None:
+    record = tx.record
+    await tx.notify(
+        record.recipient, record.address, outbound_to_dict(rating_ask(context.texts, record.language, record.reference))
+    )
 
 
 def _label(service: Service, field_id: str, language: str) -> str:

@@ -89,3 +89,12 @@ def _status_word(event: str) -> str:
         "escalated": "under_review",
         "note": "under_review",
     }.get(event, "under_review")
+
+
+def rating_ask(texts: Texts, language: str, reference: str) -> Outbound:
+    """After the decision: how was it? Three buttons, best first."""
+    buttons = tuple(
+        Button(id=f"rate:{reference}:{score}", title=clip(texts.get(language, f"rating.{score}"), BUTTON_TITLE_LIMIT))
+        for score in (3, 2, 1)
+    )
+    return ButtonsOut(body=texts.get(language, "rating_ask"), buttons=buttons)

@@ -169,7 +169,15 @@ class Resubmit:
     answers: Mapping[str, Any]
 
 
-Effect = Submit | Track | Watch | LoadCorrection | Resubmit
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rate:
+    """The citizen's rating of how their application was handled: 1 poor, 2 fair, 3 good."""
+
+    reference: str
+    score: int
+
+
+Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,7 +217,13 @@ class Resubmitted:
     accepted: bool
 
 
-Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rated:
+    reference: str
+    accepted: bool
+
+
+Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,7 +256,7 @@ def step(state: ConversationState, event: Inbound | Outcome, context: Context, n
     if isinstance(event, ReactionIn | SystemIn):
         return Step(state=state, replies=())  # nothing to answer
     engine = _Engine(context, state, now)
-    if isinstance(event, Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted):
+    if isinstance(event, Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated):
         return engine.finish(engine.outcome(event))
     if state.language is None:
         return engine.finish(engine.first_contact(event))
@@ -362,8 +376,15 @@ class _Engine:
             return self.turn_page(int(value))
         if kind == "track":
             return self.track(None)
-        if kind == "fix" and normalise_reference(value):
-            self.effects.append(LoadCorrection(reference=normalise_reference(value) or value))
+        if (
+            kind == "rate"
+            and (rating := value.rpartition(":"))[2] in ("1", "2", "3")
+            and normalise_reference(rating[0])
+        ):
+            self.effects.append(Rate(reference=normalise_reference(rating[0]) or rating[0], score=int(rating[2])))
+            return self.state
+        if kind == "fix" and (reference := normalise_reference(value)):
+            self.effects.append(LoadCorrection(reference=reference))
             return self.state
         if kind == "alerts" and (switch := value.partition(":"))[0] in ("on", "off") and switch[2]:
             self.effects.append(Watch(number=switch[2], on=switch[0] == "on"))
@@ -759,6 +780,9 @@ class _Engine:
             return self.watched(event)
         if isinstance(event, CorrectionLoaded):
             return self.correct(event)
+        if isinstance(event, Rated):
+            self.say(self.t("rating_thanks" if event.accepted else "not_understood", reference=event.reference))
+            return self.state
         if isinstance(event, Resubmitted):
             self.say(self.t("correction_sent" if event.accepted else "correction_refused", reference=event.reference))
             return self.state

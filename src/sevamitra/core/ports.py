@@ -198,6 +198,10 @@ class CitizenTurn(Protocol):
         """Merge the corrected answers and put the application back on its officer's desk."""
         ...
 
+    async def rate(self, reference: str, score: int, now: datetime) -> bool:
+        """Keep the citizen's rating of a decided application of theirs (the last one counts)."""
+        ...
+
     async def watch(self, number: str, on: bool) -> bool:
         """Turn the holder's verification notes on or off for a certificate of this citizen's;
         False when none of that number is theirs."""

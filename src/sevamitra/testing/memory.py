@@ -24,6 +24,7 @@ class MemoryTurn:
     watched: dict[str, bool] = field(default_factory=dict)  # certificate number -> holder's notes on
     returned: dict[str, ReturnedApplication] = field(default_factory=dict)  # waiting for a correction
     resubmitted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    ratings: dict[str, int] = field(default_factory=dict)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -52,6 +53,12 @@ class MemoryTurn:
         if self.returned.pop(reference, None) is None:
             return False
         self.resubmitted.append((reference, dict(answers)))
+        return True
+
+    async def rate(self, reference: str, score: int, now: datetime) -> bool:
+        if not any(ref == reference for ref, _ in self.stored):
+            return False
+        self.ratings[reference] = score
         return True
 
     async def watch(self, number: str, on: bool) -> bool:

@@ -20,6 +20,8 @@ from sevamitra.core.conversation import (
     Effect,
     LoadCorrection,
     Outcome,
+    Rate,
+    Rated,
     Resubmit,
     Resubmitted,
     Step,
@@ -68,6 +70,8 @@ class Walk:
             return Watched(number=effect.number, on=effect.on, found=False)  # walks issue no certificates
         if isinstance(effect, LoadCorrection):
             return CorrectionLoaded(reference=effect.reference)  # nothing was returned to this walker
+        if isinstance(effect, Rate):
+            return Rated(reference=effect.reference, accepted=True)
         if isinstance(effect, Resubmit):
             return Resubmitted(reference=effect.reference, accepted=True)
         service = self.context.catalogue.service(effect.submission.service_id)

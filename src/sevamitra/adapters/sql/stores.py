@@ -30,6 +30,7 @@ from sevamitra.adapters.sql.tables import (
     inbox,
     log_pending,
     outbox,
+    ratings,
     reference_counters,
 )
 from sevamitra.core import logentries
@@ -351,6 +352,25 @@ class SqlCitizenTurn:
                 reference=reference, at=now, actor="citizen", kind="resubmitted", detail={"fields": sorted(answers)}
             )
         )
+        return True
+
+    async def rate(self, reference: str, score: int, now: datetime) -> bool:
+        """The rating of a decided application of this citizen's; a second rating replaces the first."""
+        decided = (Status.APPROVED.value, Status.ISSUED.value, Status.REJECTED.value, Status.DECIDED.value)
+        owned = await self.connection.scalar(
+            select(applications.c.id).where(
+                applications.c.reference == reference,
+                applications.c.address == self.address,
+                applications.c.status.in_(decided),
+            )
+        )
+        if owned is None:
+            return False
+        changed = await self.connection.execute(
+            update(ratings).where(ratings.c.reference == reference).values(score=score, at=now)
+        )
+        if changed.rowcount == 0:
+            await self.connection.execute(insert(ratings).values(reference=reference, score=score, at=now))
         return True
 
     async def watch(self, number: str, on: bool) -> bool:
