@@ -43,6 +43,7 @@ from sevamitra.bootstrap.certificates import (
     pdf_signer_for,
     read_revocations,
 )
+from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
 from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
@@ -103,6 +104,7 @@ class Platform:
     applications: SqlApplications
     transparency: TransparencyLog
     cases: SqlCases
+    access: OfficerAccess
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     clock_every: float = 5.0  # seconds between rounds of the SLA clock
     _clock_last: float = field(default=0.0, init=False)
@@ -246,6 +248,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         ),
         transparency=transparency,
         cases=SqlCases(engine, sealer),
+        access=build_officer_access(engine, sealer, clock),
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from sevamitra.cli.log_audit import add_log_audit_commands, run_log_audit_command
+from sevamitra.cli.officers import add_officer_commands, run_officer_command
 from sevamitra.cli.witness import add_witness_commands, run_witness_command
 from sevamitra.settings import Settings
 
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_log_audit_commands(log_commands)
 
     add_witness_commands(commands)
+    add_officer_commands(commands)
 
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
     bench.add_argument("what", choices=["ingest", "catalogue", "certificates", "log"])
@@ -142,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             code = asyncio.run(certificates_cli.revoke(settings, args.number, args.reason))
         raise SystemExit(code)
+    elif args.command == "officers":
+        raise SystemExit(run_officer_command(args, _settings()))
     elif args.command == "witness":
         raise SystemExit(run_witness_command(args))
     elif args.command == "log" and getattr(args, "log_audit_command", None):

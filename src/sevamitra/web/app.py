@@ -13,8 +13,10 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Mount, Route
 
 from sevamitra.bootstrap import Platform, SignatureCheck
+from sevamitra.web.auth import auth_routes
 from sevamitra.web.landing import landing_page
 from sevamitra.web.log import routes as log_routes
+from sevamitra.web.templating import Templates
 from sevamitra.web.verification import routes as verification_routes
 
 MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # Meta's updates are a few KiB; anything this big is not Meta
@@ -72,6 +74,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         Route("/webhooks/whatsapp", webhook, methods=["POST"]),
         *verification_routes(platform.verification, platform.context.texts),
         *log_routes(platform.settings.log_dir, platform.transparency.vkey),
+        *auth_routes(platform.access, Templates(platform.context.texts)),
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))
