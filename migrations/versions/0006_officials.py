@@ -101,6 +101,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("workflow", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_applications_clock", ["clock_at"], unique=False)
+        open_case = sa.text("desk IS NOT NULL AND status IN ('submitted', 'under_review')")
+        for name, columns in (
+            ("ix_applications_open", ["step_due_at", "id"]),
+            ("ix_applications_open_district", ["district", "step_due_at", "id"]),
+            ("ix_applications_open_department", ["department_id", "step_due_at", "id"]),
+        ):
+            batch_op.create_index(name, columns, unique=False, postgresql_where=open_case, sqlite_where=open_case)
         batch_op.create_index(
             "ix_applications_desk",
             ["desk", "status", "step_due_at"],
@@ -128,6 +135,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_applications_district")
         batch_op.drop_index("ix_applications_desk")
         batch_op.drop_index("ix_applications_clock")
+        for name in ("ix_applications_open", "ix_applications_open_district", "ix_applications_open_department"):
+            batch_op.drop_index(name)
         batch_op.drop_column("decided_at")
         batch_op.drop_column("workflow")
         batch_op.drop_column("clock_at")

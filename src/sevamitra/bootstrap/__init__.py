@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from starlette.applications import Starlette
@@ -43,6 +43,7 @@ from sevamitra.bootstrap.certificates import (
     pdf_signer_for,
     read_revocations,
 )
+from sevamitra.bootstrap.clock import SystemClock
 from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
 from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
 from sevamitra.core.catalogue_lint import catalogue_problems
@@ -76,11 +77,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("sevamitra")
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass

@@ -41,7 +41,7 @@ from sevamitra.adapters.sql.officers import (
     UsernameTaken,
     username_problem,
 )
-from sevamitra.bootstrap import SystemClock
+from sevamitra.bootstrap.clock import SystemClock
 from sevamitra.core.jurisdictions import Jurisdictions
 from sevamitra.core.officers import Officer
 from sevamitra.core.ports import Clock, Sealer

@@ -86,8 +86,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_witness_commands(commands)
     add_officer_commands(commands)
 
+    seed = commands.add_parser("seed", help="synthetic data for demos and benchmarks")
+    seed_commands = seed.add_subparsers(dest="seed_command", required=True)
+    seed_apps = seed_commands.add_parser("applications", help="realistic applications across services and districts")
+    seed_apps.add_argument("--count", type=int, required=True)
+    seed_apps.add_argument("--force", action="store_true", help="seed even if the database holds that many already")
+    seed_apps.add_argument("--seed", type=int, default=1, help="the random seed (same seed, same data)")
+    seed_apps.add_argument("--workers", type=int, default=None, help="processes generating rows (default: CPUs)")
+
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
-    bench.add_argument("what", choices=["ingest", "catalogue", "certificates", "log"])
+    bench.add_argument("what", choices=["ingest", "catalogue", "certificates", "log", "dashboard"])
     bench.add_argument("--count", type=int, default=None, help="certificates (400) or log entries (100,000)")
     bench.add_argument("--proof-sizes", default="1000000,10000000", help="log: tree sizes to time inclusion proofs at")
     bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
@@ -95,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     bench.add_argument("--concurrency", type=int, default=32)
     bench.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up before each timed window")
     bench.add_argument("--database-url", default=None, help="the platform on this database, not a fresh SQLite file")
+    bench.add_argument("--requests", type=int, default=200, help="dashboard: timed requests per page and officer")
+    bench.add_argument("--schema", default=None, help="dashboard: reuse (or keep) this PostgreSQL schema")
+    bench.add_argument("--keep", action="store_true", help="dashboard: keep the seeded schema for the next run")
     bench.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="also write the figures as JSON")
 
     args = parser.parse_args(argv)
@@ -144,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             code = asyncio.run(certificates_cli.revoke(settings, args.number, args.reason))
         raise SystemExit(code)
+    elif args.command == "seed":
+        from sevamitra.cli.seed import SeedRefused, seed_applications
+
+        try:
+            seed_applications(_settings(), args.count, seed=args.seed, force=args.force, workers=args.workers)
+        except SeedRefused as error:
+            print(f"sevamitra seed applications: {error}", file=sys.stderr)
+            raise SystemExit(1) from error
     elif args.command == "officers":
         raise SystemExit(run_officer_command(args, _settings()))
     elif args.command == "witness":
@@ -163,6 +182,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         from sevamitra.cli.bench_certificates import certificates as bench_certificates
 
         bench_certificates(args.count or 400, database_url=args.database_url)
+    elif args.command == "bench" and args.what == "dashboard":
+        from sevamitra.cli.bench_dashboard import dashboard as bench_dashboard
+
+        if not args.database_url:
+            print("sevamitra bench dashboard: give --database-url postgresql://...", file=sys.stderr)
+            raise SystemExit(2)
+        bench_dashboard(
+            args.count or 1_000_000,
+            database_url=args.database_url,
+            requests=args.requests,
+            schema=args.schema,
+            keep=args.keep,
+        )
     elif args.command == "bench" and args.what == "log":
         from sevamitra.cli.bench_log import log as bench_log
 

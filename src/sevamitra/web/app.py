@@ -14,6 +14,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sevamitra.bootstrap import Platform, SignatureCheck
 from sevamitra.web.auth import auth_routes
+from sevamitra.web.charter import charter_routes
+from sevamitra.web.dashboard import dashboard_routes
 from sevamitra.web.landing import landing_page
 from sevamitra.web.log import routes as log_routes
 from sevamitra.web.templating import Templates
@@ -67,6 +69,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
                 await emulator.state.emulator.aclose()
             await platform.aclose()
 
+    templates = Templates(platform.context.texts)
     routes: list[BaseRoute] = [
         Route("/", landing),
         Route("/health", health),
@@ -74,7 +77,9 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         Route("/webhooks/whatsapp", webhook, methods=["POST"]),
         *verification_routes(platform.verification, platform.context.texts),
         *log_routes(platform.settings.log_dir, platform.transparency.vkey),
-        *auth_routes(platform.access, Templates(platform.context.texts)),
+        *auth_routes(platform.access, templates),
+        *dashboard_routes(platform, platform.access, templates=templates),
+        *charter_routes(platform, templates=templates),
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
@@ -174,7 +174,10 @@ class SqlCases:
         """The cases at the officer's desks (or, for administrators, in their scope), soonest due first."""
         where = [_scope(officer)]
         if wanted.statuses:
-            where.append(applications.c.status.in_([s.value for s in wanted.statuses]))
+            # literal values, so PostgreSQL sees the open-case indexes' predicate in every plan
+            values = [s.value for s in wanted.statuses]
+            statuses: Any = bindparam("statuses", values, expanding=True, literal_execute=True)
+            where.append(applications.c.status.in_(statuses))
         if wanted.service_id:
             where.append(applications.c.service_id == wanted.service_id)
         if wanted.due_before is not None:
@@ -193,7 +196,7 @@ class SqlCases:
                     applications.c.step_due_at,
                 )
                 .where(condition)
-                .order_by(applications.c.step_due_at.is_(None), applications.c.step_due_at, applications.c.id)
+                .order_by(applications.c.step_due_at, applications.c.id)
                 .limit(wanted.limit)
                 .offset(wanted.offset)
             )
@@ -230,7 +233,7 @@ def _scope(officer: Officer) -> Any:
     if officer.role == "department_admin":
         return and_(c.desk.isnot(None), c.department_id == officer.department_id)
     if officer.role == "district_admin":
-        return and_(c.desk.isnot(None), or_(c.district == officer.place, c.desk == f"queue@{officer.place}"))
+        return and_(c.desk.isnot(None), c.district == officer.place)  # its queue holds its district's cases
     prefix = f"{officer.role}@"
     if officer.place == STATE:
         return c.desk.like(f"{_escaped(prefix)}%", escape="\\")
