@@ -139,6 +139,25 @@ async def test_outside_the_24_hour_window_the_message_is_replaced_by_the_templat
     assert script.calls[1]["type"] == "template" and script.calls[1]["template"]["name"] == "sevamitra_update"
 
 
+async def test_a_status_update_outside_the_window_goes_as_its_own_template_with_its_values(
+    engine: AsyncEngine,
+) -> None:
+    clock = FixedClock()
+    script = Script(error(400, 131047))
+    sender = await sender_for(engine, script, clock, reengagement_template=TemplateOut(name="generic", language="te"))
+    fallback = TemplateOut(
+        name="application_update", language="en", body_parameters=("AP-REV-INC-2026-000001", "x", "approved")
+    )
+    payload = {**outbound_to_dict(TextOut(body="approved")), "fallback": outbound_to_dict(fallback)}
+    await enqueue(engine, clock, payload)
+    await sender.drain()
+    await sender.drain()
+    assert await states(engine) == [("outside_window", 1, 131047), ("sent", 1, None)]
+    sent = script.calls[1]["template"]
+    assert sent["name"] == "application_update" and sent["language"]["code"] == "en"
+    assert [p["text"] for p in sent["components"][0]["parameters"]] == ["AP-REV-INC-2026-000001", "x", "approved"]
+
+
 async def test_undeliverable_is_recorded_and_never_retried(engine: AsyncEngine) -> None:
     clock = FixedClock()
     script = Script(error(400, 131026))
