@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts
+from sevamitra.core.applications import ApplicationView, Status
 from sevamitra.core.conversation import (
     Context,
     ConversationState,
@@ -16,9 +17,11 @@ from sevamitra.core.conversation import (
     Rate,
     Resubmit,
     Resubmitted,
+    Tracked,
     step,
 )
 from sevamitra.core.messages import ChoiceIn, TextIn, TextOut
+from sevamitra.core.workflow import open_case
 
 ROOT = Path(__file__).resolve().parents[2] / "catalogue"
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -86,3 +89,21 @@ def test_a_rating_button_rates_the_application(context: Context, choice: str, sc
 @pytest.mark.parametrize("choice", [f"rate:{REFERENCE}:9", "rate:nonsense:3", f"fix:{REFERENCE}x"])
 def test_a_malformed_choice_asks_for_nothing(context: Context, choice: str) -> None:
     assert step(idle(), tap(choice), context, NOW).effects == ()
+
+
+def test_a_status_reply_shows_the_clock_and_who_it_moves_to(context: Context) -> None:
+    service = context.catalogue.service("revenue.income-certificate")
+    assert service is not None
+    case = open_case(service, {"residence": {"district": "ntr", "mandal": "ntr/vijayawada-rural"}}, NOW)
+    view = ApplicationView(
+        reference=REFERENCE,
+        service_id=service.id,
+        status=Status.SUBMITTED,
+        submitted_at=NOW,
+        due_at=NOW + timedelta(days=7),
+        workflow=case.to_dict(),
+    )
+    later = NOW + timedelta(days=1, hours=3)
+    result = step(idle(), Tracked(asked=REFERENCE, applications=(view,)), context, later)
+    text = result.replies[0].body  # type: ignore[union-attr]
+    assert "day 2 of 7" in text and "Revenue Inspector" in text and "day 3" in text
