@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
     text,
     true,
@@ -134,6 +136,8 @@ applications = Table(
     Column("clock_at", Stamp),  # when the SLA clock next has something to do (remind, move, deem)
     Column("workflow", JSON),  # core.workflow.Case.to_dict()
     Column("decided_at", Stamp),  # approved, rejected or deemed approved
+    Column("latitude", Float),  # grievances: where the citizen shared a location ("me too" nearby)
+    Column("longitude", Float),
     Index("ix_applications_owner", "address", "submitted_at"),
     Index("ix_applications_desk", "desk", "status", "step_due_at", postgresql_ops={"desk": "varchar_pattern_ops"}),
     Index("ix_applications_clock", "clock_at"),
@@ -308,6 +312,93 @@ ratings = Table(
     "ratings",
     metadata,
     Column("reference", String(40), primary_key=True),
-    Column("score", Integer, nullable=False),  # 1 poor, 2 fair, 3 good
+    Column("score", Integer, nullable=False),  # 1 (very poor) to 5 (excellent)
+    Column("comment", Text),
     Column("at", Stamp, nullable=False),
+)
+
+# --- citizen engagement: payments, bookings, alerts, grievances
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reference", String(40), nullable=False),  # the application (or bill) it pays for
+    Column("address", String(64), nullable=False),  # the citizen
+    Column("provider", String(32), nullable=False),  # simulated | upi_link | whatsapp
+    Column("provider_ref", String(128), unique=True),  # the provider's order or link id
+    Column("amount_paise", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # created | paid | failed | expired | refunded
+    Column("link", Text),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    Column("paid_at", Stamp),
+    Column("detail", JSON),
+    Index("ix_payments_reference", "reference"),
+)
+
+payment_events = Table(  # every verified webhook, once: its id makes a redelivery a no-op
+    "payment_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_key", String(160), nullable=False, unique=True),
+    Column("payment_id", BigInteger),
+    Column("kind", String(32), nullable=False),
+    Column("at", Stamp, nullable=False),
+    Column("detail", JSON),
+)
+
+booking_slots = Table(
+    "booking_slots",
+    metadata,
+    Column("resource", String(160), primary_key=True),  # e.g. temple darshan slot, bus seat map, room
+    Column("capacity", Integer, nullable=False),
+    Column("taken", Integer, nullable=False, default=0, server_default="0"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("reference", String(40), primary_key=True),
+    Column("resource", String(160), nullable=False),
+    Column("seat", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # held | confirmed | released
+    Column("created_at", Stamp, nullable=False),
+    UniqueConstraint("resource", "seat", name="uq_bookings_resource_seat"),
+)
+
+subscriptions = Table(  # the topics and areas a citizen asked to be alerted about
+    "subscriptions",
+    metadata,
+    Column("address", String(64), nullable=False),
+    Column("topic", String(40), nullable=False),
+    Column("area", String(160), nullable=False),  # a place id, or "state"
+    Column("wa_id", String(32)),
+    Column("user_id", String(64)),
+    Column("language", String(8), nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    PrimaryKeyConstraint("address", "topic", "area"),
+    Index("ix_subscriptions_topic_area", "topic", "area"),
+)
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("topic", String(40), nullable=False),
+    Column("area", String(160), nullable=False),
+    Column("emergency", Boolean, nullable=False, default=False, server_default=false()),
+    Column("message", JSON, nullable=False),  # per language: the text, and the template it goes as
+    Column("created_by", BigInteger),
+    Column("created_at", Stamp, nullable=False),
+    Column("recipients", Integer, nullable=False, default=0, server_default="0"),
+)
+
+grievance_joins = Table(  # "me too": a report attached to an open grievance nearby
+    "grievance_joins",
+    metadata,
+    Column("reference", String(40), primary_key=True),  # the citizen's own report
+    Column("joined", String(40), nullable=False),  # the grievance it joined
+    Column("at", Stamp, nullable=False),
+    Index("ix_grievance_joins_joined", "joined"),
 )
