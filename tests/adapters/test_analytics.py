@@ -180,7 +180,7 @@ async def test_satisfaction_averages_ratings_in_the_window(seeded: SqlAnalytics)
     state = await seeded.satisfaction(Scope(), SINCE)
     assert state.count == 4
     assert state.average == pytest.approx(9 / 4)
-    assert state.by_score == ((1, 1), (2, 1), (3, 2))
+    assert state.by_score == ((1, 1), (2, 1), (3, 2), (4, 0), (5, 0))
     guntur = await seeded.satisfaction(Scope(district="guntur"), SINCE)
     assert (guntur.count, guntur.average) == (1, 2.0)
     nobody = await seeded.satisfaction(Scope(department_id="municipal"), SINCE)

@@ -10,11 +10,13 @@ import pytest
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts
 from sevamitra.core.applications import ApplicationView, Status
 from sevamitra.core.conversation import (
+    Comment,
     Context,
     ConversationState,
     CorrectionLoaded,
     LoadCorrection,
     Rate,
+    Rated,
     Resubmit,
     Resubmitted,
     Tracked,
@@ -81,7 +83,7 @@ def test_nothing_to_correct_is_said_plainly(context: Context) -> None:
     assert result.effects == () and REFERENCE in result.replies[0].body  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("choice", "score"), [(f"rate:{REFERENCE}:3", 3), (f"rate:{REFERENCE}:1", 1)])
+@pytest.mark.parametrize(("choice", "score"), [(f"rate:{REFERENCE}:5", 5), (f"rate:{REFERENCE}:1", 1)])
 def test_a_rating_button_rates_the_application(context: Context, choice: str, score: int) -> None:
     assert step(idle(), tap(choice), context, NOW).effects == (Rate(reference=REFERENCE, score=score),)
 
@@ -107,3 +109,13 @@ def test_a_status_reply_shows_the_clock_and_who_it_moves_to(context: Context) ->
     result = step(idle(), Tracked(asked=REFERENCE, applications=(view,)), context, later)
     text = result.replies[0].body  # type: ignore[union-attr]
     assert "day 2 of 7" in text and "Revenue Inspector" in text and "day 3" in text
+
+
+def test_after_rating_the_next_text_is_kept_as_a_comment_or_skipped(context: Context) -> None:
+    rated = step(idle(), Rated(reference=REFERENCE, accepted=True), context, NOW)
+    assert rated.state.comment_on == REFERENCE
+    commented = step(rated.state, say("The VRO was very helpful"), context, NOW)
+    assert commented.effects == (Comment(reference=REFERENCE, text="The VRO was very helpful"),)
+    assert commented.state.comment_on is None
+    skipped = step(rated.state, tap("comment:skip"), context, NOW)
+    assert skipped.effects == () and skipped.state.comment_on is None

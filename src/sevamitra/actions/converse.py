@@ -17,6 +17,8 @@ from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, offic
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
+    Comment,
+    Commented,
     Context,
     ConversationState,
     CorrectionLoaded,
@@ -134,6 +136,8 @@ async def _perform(
             fields=returned.fields,
             message=returned.message,
         )
+    if isinstance(effect, Comment):
+        return Commented(reference=effect.reference, accepted=await turn.comment(effect.reference, effect.text, now))
     if isinstance(effect, Rate):
         return Rated(reference=effect.reference, accepted=await turn.rate(effect.reference, effect.score, now))
     if isinstance(effect, Resubmit):

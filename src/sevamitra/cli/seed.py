@@ -479,7 +479,7 @@ def generate(plan: Plan, rng: random.Random, count: int) -> list[SeedApplication
         rating = None
         if life.decided_at is not None and rng.random() < RATED:
             good = life.status is not Status.REJECTED
-            score = rng.choices((1, 2, 3), weights=(10, 25, 65) if good else (50, 30, 20))[0]
+            score = rng.choices((1, 2, 3, 4, 5), weights=(4, 6, 15, 35, 40) if good else (30, 25, 25, 12, 8))[0]
             rating = (score, min(now, life.decided_at + timedelta(minutes=rng.randint(1, 3 * 24 * 60))))
         clock_at = None
         if life.status in OPEN:

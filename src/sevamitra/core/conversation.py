@@ -104,6 +104,7 @@ class ConversationState:
     last_active: datetime | None = None
     draft: dict[str, Any] | None = None  # a form being filled (see core.forms)
     results: tuple[str, ...] = ()  # service ids of the last search
+    comment_on: str | None = None  # a reference just rated: the next text is a comment on it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +116,7 @@ class ConversationState:
             "last_active": self.last_active.isoformat() if self.last_active else None,
             "draft": self.draft,
             "results": list(self.results),
+            "comment_on": self.comment_on,
         }
 
     @staticmethod
@@ -129,6 +131,7 @@ class ConversationState:
             last_active=datetime.fromisoformat(last_active) if last_active else None,
             draft=data.get("draft"),
             results=tuple(data.get("results", ())),
+            comment_on=data.get("comment_on"),
         )
 
 
@@ -177,7 +180,15 @@ class Rate:
     score: int
 
 
-Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment:
+    """The citizen's words on an application they just rated."""
+
+    reference: str
+    text: str
+
+
+Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,7 +234,13 @@ class Rated:
     accepted: bool
 
 
-Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commented:
+    reference: str
+    accepted: bool
+
+
+Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated | Commented
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,7 +273,7 @@ def step(state: ConversationState, event: Inbound | Outcome, context: Context, n
     if isinstance(event, ReactionIn | SystemIn):
         return Step(state=state, replies=())  # nothing to answer
     engine = _Engine(context, state, now)
-    if isinstance(event, Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated):
+    if isinstance(event, Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated | Commented):
         return engine.finish(engine.outcome(event))
     if state.language is None:
         return engine.finish(engine.first_contact(event))
@@ -311,6 +328,14 @@ class _Engine:
     # ------------------------------------------------------------ dispatch
 
     def handle(self, inbound: Inbound) -> ConversationState:
+        if self.state.comment_on is not None:  # just rated: a text is the comment, anything else moves on
+            reference, self.state = self.state.comment_on, replace(self.state, comment_on=None)
+            if isinstance(inbound, TextIn) and inbound.body.strip():
+                self.effects.append(Comment(reference=reference, text=inbound.body.strip()[:1000]))
+                return self.state
+            if isinstance(inbound, ChoiceIn) and inbound.choice_id == "comment:skip":
+                self.say(self.t("rating_thanks", reference=reference))
+                return self.state
         if isinstance(inbound, ChoiceIn):
             return self.choose(inbound.choice_id, inbound)
         if self.state.screen == "form" and isinstance(inbound, MediaIn | LocationIn):
@@ -376,12 +401,9 @@ class _Engine:
             return self.turn_page(int(value))
         if kind == "track":
             return self.track(None)
-        if (
-            kind == "rate"
-            and (rating := value.rpartition(":"))[2] in ("1", "2", "3")
-            and normalise_reference(rating[0])
-        ):
-            self.effects.append(Rate(reference=normalise_reference(rating[0]) or rating[0], score=int(rating[2])))
+        rated, _, score = value.rpartition(":")
+        if kind == "rate" and score in ("1", "2", "3", "4", "5") and (reference := normalise_reference(rated)):
+            self.effects.append(Rate(reference=reference, score=int(score)))
             return self.state
         if kind == "fix" and (reference := normalise_reference(value)):
             self.effects.append(LoadCorrection(reference=reference))
@@ -781,7 +803,14 @@ class _Engine:
         if isinstance(event, CorrectionLoaded):
             return self.correct(event)
         if isinstance(event, Rated):
-            self.say(self.t("rating_thanks" if event.accepted else "not_understood", reference=event.reference))
+            if not event.accepted:
+                self.say(self.t("not_understood"))
+                return self.state
+            skip = self.button("comment:skip", "button_skip_comment")
+            self.say(ButtonsOut(body=self.t("rating_comment_ask"), buttons=(skip,)))
+            return replace(self.state, comment_on=event.reference)
+        if isinstance(event, Commented):
+            self.say(self.t("rating_comment_thanks", reference=event.reference))
             return self.state
         if isinstance(event, Resubmitted):
             self.say(self.t("correction_sent" if event.accepted else "correction_refused", reference=event.reference))

@@ -202,6 +202,10 @@ class CitizenTurn(Protocol):
         """Keep the citizen's rating of a decided application of theirs (the last one counts)."""
         ...
 
+    async def comment(self, reference: str, text: str, now: datetime) -> bool:
+        """Keep the citizen's comment with their rating of an application of theirs."""
+        ...
+
     async def watch(self, number: str, on: bool) -> bool:
         """Turn the holder's verification notes on or off for a certificate of this citizen's;
         False when none of that number is theirs."""

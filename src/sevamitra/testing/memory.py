@@ -25,6 +25,7 @@ class MemoryTurn:
     returned: dict[str, ReturnedApplication] = field(default_factory=dict)  # waiting for a correction
     resubmitted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ratings: dict[str, int] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -59,6 +60,12 @@ class MemoryTurn:
         if not any(ref == reference for ref, _ in self.stored):
             return False
         self.ratings[reference] = score
+        return True
+
+    async def comment(self, reference: str, text: str, now: datetime) -> bool:
+        if reference not in self.ratings:
+            return False
+        self.comments[reference] = text
         return True
 
     async def watch(self, number: str, on: bool) -> bool:

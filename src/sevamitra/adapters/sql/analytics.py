@@ -46,7 +46,7 @@ OPEN_STATUSES = ("submitted", "under_review")  # on an officer's desk, the clock
 INSTANT_DECIDED = ("decided", "not_found", "issued")  # an instant service's answer (desk is NULL)
 AGE_BUCKETS = ("0-2", "3-7", "8-30", ">30")  # days since submission, of the open backlog
 AGE_LIMITS = (3, 8, 31)  # the first whole day of each bucket after the first
-SCORES = (1, 2, 3)  # ratings: poor, fair, good
+SCORES = (1, 2, 3, 4, 5)  # the citizen's rating: 1 very poor … 5 excellent
 CHARTER_WINDOW = timedelta(days=90)
 MAX_WEEKS = 104
 
@@ -126,7 +126,7 @@ class Satisfaction:
 
     count: int
     average: float | None
-    by_score: tuple[tuple[int, int], ...]  # (score, count) for 1, 2 and 3
+    by_score: tuple[tuple[int, int], ...]  # (score, count) for each score, 1 to 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -373,6 +373,16 @@ class SqlCitizenTurn:
             await self.connection.execute(insert(ratings).values(reference=reference, score=score, at=now))
         return True
 
+    async def comment(self, reference: str, text: str, now: datetime) -> bool:
+        """The comment that goes with this citizen's rating of their application."""
+        owned = select(applications.c.reference).where(
+            applications.c.reference == reference, applications.c.address == self.address
+        )
+        changed = await self.connection.execute(
+            update(ratings).where(ratings.c.reference == reference, ratings.c.reference.in_(owned)).values(comment=text)
+        )
+        return changed.rowcount == 1
+
     async def watch(self, number: str, on: bool) -> bool:
         """The holder's notes on verification, for a certificate of this citizen's only."""
         result = await self.connection.execute(
