@@ -17,12 +17,14 @@ from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, offic
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
+    AnswerGrievance,
     Comment,
     Commented,
     Context,
     ConversationState,
     CorrectionLoaded,
     Effect,
+    GrievanceAnswered,
     LoadCorrection,
     Outcome,
     Rate,
@@ -40,7 +42,7 @@ from sevamitra.core.decisions import Decision, Registry, decide, lookup_keys
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
 from sevamitra.core.ports import CertificateMaker, CitizenTurn, Clock, Conversations, NewApplication
-from sevamitra.core.workflow import applicant_place, next_clock, open_case
+from sevamitra.core.workflow import applicant_place, next_clock, open_case, reopened, shared_location
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,8 @@ async def _perform(
             fields=returned.fields,
             message=returned.message,
         )
+    if isinstance(effect, AnswerGrievance):
+        return await _answer_grievance(context, turn, effect, now)
     if isinstance(effect, Comment):
         return Commented(reference=effect.reference, accepted=await turn.comment(effect.reference, effect.text, now))
     if isinstance(effect, Rate):
@@ -156,6 +160,7 @@ async def _perform(
         status = Status.DECIDED if decision.outcome == "granted" else Status.NOT_FOUND
         fee = decision.amount_inr if decision.amount_inr is not None else fee_amount(service.fee, answers, record)
     case = open_case(service, answers, now) if service.delivery.kind == "reviewed" else None
+    shared = shared_location(answers)
     reference = await turn.submit(
         NewApplication(
             submission=submission,
@@ -168,6 +173,8 @@ async def _perform(
             district=applicant_place(answers).district or None,
             case=case,
             clock_at=next_clock(case, service) if case else None,
+            latitude=shared[0] if shared else None,
+            longitude=shared[1] if shared else None,
             fee_inr=fee,
             decision=(
                 {
@@ -193,6 +200,29 @@ async def _perform(
         amount_inr=fee if decision else None,
         document=document,
     )
+
+
+async def _answer_grievance(context: Context, turn: CitizenTurn, answer: AnswerGrievance, now: datetime) -> Outcome:
+    """Closed when fixed; reopened one level up when not."""
+    waiting = await turn.resolved_grievance(answer.reference)
+    service = context.catalogue.service(waiting.service_id) if waiting else None
+    if waiting is None or service is None:
+        return GrievanceAnswered(reference=answer.reference, fixed=answer.fixed, accepted=False)
+    if answer.fixed:
+        await turn.settle_grievance(
+            answer.reference, status=Status.CLOSED, case=waiting.case, clock_at=None, kind="confirmed", now=now
+        )
+        return GrievanceAnswered(reference=answer.reference, fixed=True, accepted=True)
+    case = reopened(waiting.case, service, waiting.answers, now)
+    await turn.settle_grievance(
+        answer.reference,
+        status=Status.UNDER_REVIEW,
+        case=case,
+        clock_at=next_clock(case, service),
+        kind="reopened",
+        now=now,
+    )
+    return GrievanceAnswered(reference=answer.reference, fixed=False, accepted=True, desk=case.desk)
 
 
 async def _certify(

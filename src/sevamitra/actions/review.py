@@ -7,6 +7,7 @@ certificate issued through the issuance action.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -15,12 +16,12 @@ from sevamitra.actions.issue import CERTIFYING_OUTPUTS, answer_lines, issue, off
 from sevamitra.core.applications import Status, check_transition
 from sevamitra.core.casenotes import case_note, rating_ask, reminder_note
 from sevamitra.core.catalogue import Service
-from sevamitra.core.conversation import Context
+from sevamitra.core.conversation import Context, clip
 from sevamitra.core.display import shown_answers
-from sevamitra.core.messages import outbound_to_dict
+from sevamitra.core.messages import Button, ButtonsOut, ImageOut, outbound_to_dict
 from sevamitra.core.officers import Officer, may_act
 from sevamitra.core.ports import Cases, CaseTransaction, CertificateMaker
-from sevamitra.core.workflow import OPEN, Action, ActionError, act, next_clock, on_clock
+from sevamitra.core.workflow import OPEN, Action, ActionError, Case, act, next_clock, on_clock
 
 REJECT_REASONS = (
     "incomplete_documents",
@@ -30,6 +31,9 @@ REJECT_REASONS = (
     "outside_jurisdiction",
     "other",
 )
+
+
+GRIEVANCE = "grievance_ticket"  # the output of a grievance: resolved with an after photo, then confirmed
 
 
 class NotFound(LookupError):
@@ -66,8 +70,11 @@ async def review(
     reference: str,
     submitted: Review,
     now: datetime,
+    *,
+    photo_link: Callable[[int], str] | None = None,
 ) -> Reviewed:
-    """Apply an officer's action to an application at their desk."""
+    """Apply an officer's action to an application at their desk. `photo_link` makes the public link
+    of a stored photo (a grievance's after photo goes to the citizen)."""
     async with cases.transaction(reference, now) as tx:
         if tx is None:
             raise NotFound(reference)
@@ -90,10 +97,19 @@ async def review(
                 await tx.attach(officer.id, *submitted.photo)
         if submitted.action in ("approve", "forward") and not acted.issue:
             detail["to"] = acted.case.desk
-        await tx.event(officer.username, _event_kind(submitted.action, acted.issue), detail)
+        if acted.issue and service.output.kind == GRIEVANCE and submitted.photo is None:
+            raise ActionError("a grievance is resolved with a photo taken after the work")
+        kind = (
+            "resolved"
+            if acted.issue and service.output.kind == GRIEVANCE
+            else _event_kind(submitted.action, acted.issue)
+        )
+        await tx.event(officer.username, kind, detail)
         open_case = acted.case if acted.status in OPEN else None
         clock_at = next_clock(acted.case, service) if open_case else None
         number = None
+        if acted.issue and service.output.kind == GRIEVANCE:
+            return await _resolve(tx, context, service, officer, submitted, acted.case, photo_link, now)
         if acted.issue:
             number = await _issue(tx, context, maker, service, now)
             status = Status.ISSUED if number else Status.APPROVED
@@ -106,6 +122,38 @@ async def review(
         if acted.status is Status.REJECTED:
             await _ask_rating(tx, context)
         return Reviewed(status=acted.status, desk=acted.case.desk if open_case else None)
+
+
+async def _resolve(
+    tx: CaseTransaction,
+    context: Context,
+    service: Service,
+    officer: Officer,
+    submitted: Review,
+    case: Case,
+    photo_link: Callable[[int], str] | None,
+    now: datetime,
+) -> Reviewed:
+    """A grievance fixed: the after photo to the citizen, who confirms it or reopens it."""
+    assert submitted.photo is not None
+    photo = await tx.attach(officer.id, *submitted.photo)
+    record = tx.record
+    check_transition(record.status, Status.RESOLVED)
+    await tx.update(status=Status.RESOLVED, case=case, clock_at=None)
+    language = record.language
+    if photo_link is not None:
+        image = ImageOut(link=photo_link(photo), caption=record.reference)
+        await tx.notify(record.recipient, record.address, outbound_to_dict(image))
+    texts = context.texts
+    question = ButtonsOut(
+        body=texts.get(language, "case.resolved", reference=record.reference, service=service.name(language)),
+        buttons=(
+            Button(id=f"gfix:{record.reference}:yes", title=clip(texts.get(language, "button_fixed"), 20)),
+            Button(id=f"gfix:{record.reference}:no", title=clip(texts.get(language, "button_not_fixed"), 20)),
+        ),
+    )
+    await tx.notify(record.recipient, record.address, outbound_to_dict(question))
+    return Reviewed(status=Status.RESOLVED, desk=None)
 
 
 def _service(context: Context, service_id: str) -> Service:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import random
 import time
@@ -109,6 +111,14 @@ class Platform:
     async def start(self) -> None:
         """Load the signing keys (making the first one on a new database)."""
         await self.keys.load()
+
+    def photo_link(self, attachment_id: int) -> str:
+        """A public, unguessable link to an officer's photo (a grievance's after photo for the citizen)."""
+        return f"{self.settings.public_url.rstrip('/')}/p/{attachment_id}/{self.photo_signature(attachment_id)}.jpg"
+
+    def photo_signature(self, attachment_id: int) -> str:
+        key = self.settings.data_key.get_secret_value().encode()
+        return hmac.new(key, f"photo:{attachment_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def check_signature(self, raw_body: bytes, header: str | None) -> SignatureCheck:
         return verify_signature(raw_body, header, self.settings.whatsapp_app_secret.get_secret_value())

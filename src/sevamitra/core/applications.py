@@ -19,6 +19,8 @@ class Status(StrEnum):
     SUBMITTED = "submitted"  # waiting for its first officer
     UNDER_REVIEW = "under_review"
     RETURNED = "returned"  # back with the citizen for a correction; the clock stops
+    RESOLVED = "resolved"  # a grievance the officer fixed (with an after photo): the citizen confirms
+    CLOSED = "closed"  # the citizen confirmed the grievance fixed
     APPROVED = "approved"
     REJECTED = "rejected"
     ISSUED = "issued"  # the certificate, receipt or pass has gone out
@@ -29,9 +31,13 @@ class Status(StrEnum):
 
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.SUBMITTED: frozenset(
-        {Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED, Status.RETURNED, Status.CANCELLED}
+        {Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED, Status.RETURNED, Status.RESOLVED, Status.CANCELLED}
     ),
-    Status.UNDER_REVIEW: frozenset({Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED, Status.RETURNED}),
+    Status.UNDER_REVIEW: frozenset(
+        {Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED, Status.RETURNED, Status.RESOLVED}
+    ),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.UNDER_REVIEW}),
+    Status.CLOSED: frozenset(),
     Status.RETURNED: frozenset({Status.UNDER_REVIEW, Status.CANCELLED}),
     Status.APPROVED: frozenset({Status.ISSUED}),
     Status.REJECTED: frozenset(),

@@ -11,13 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sevamitra.core.catalogue import Service
-from sevamitra.core.conversation import BODY_LIMIT, BUTTON_TITLE_LIMIT, ROW_TITLE_LIMIT, clip
+from sevamitra.core.conversation import BODY_LIMIT, BUTTON_TITLE_LIMIT, clip, rating_list
 from sevamitra.core.messages import (
     Button,
     ButtonsOut,
-    ListOut,
-    ListRow,
-    ListSection,
     Outbound,
     TemplateOut,
     TextOut,
@@ -102,13 +99,5 @@ def _status_word(event: str) -> str:
 
 
 def rating_ask(texts: Texts, language: str, reference: str) -> Outbound:
-    """After the decision: how was it, 5 (excellent) to 1 (very poor), as a list."""
-    rows = tuple(
-        ListRow(id=f"rate:{reference}:{score}", title=clip(texts.get(language, f"rating.{score}"), ROW_TITLE_LIMIT))
-        for score in (5, 4, 3, 2, 1)
-    )
-    return ListOut(
-        body=texts.get(language, "rating_ask"),
-        button=clip(texts.get(language, "rating_button"), BUTTON_TITLE_LIMIT),
-        sections=(ListSection(rows=rows),),
-    )
+    """After the decision: how was it, 5 (excellent) to 1 (very poor)."""
+    return rating_list(texts, language, reference)

@@ -188,7 +188,15 @@ class Comment:
     text: str
 
 
-Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerGrievance:
+    """The citizen's answer to "is it fixed?" on a grievance an officer resolved."""
+
+    reference: str
+    fixed: bool
+
+
+Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment | AnswerGrievance
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,7 +248,15 @@ class Commented:
     accepted: bool
 
 
-Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated | Commented
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GrievanceAnswered:
+    reference: str
+    fixed: bool
+    accepted: bool  # False: no grievance of theirs waits for this answer
+    desk: str | None = None  # reopened: where it is now
+
+
+Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated | Commented | GrievanceAnswered
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,12 +284,25 @@ class Step:
     effects: tuple[Effect, ...] = ()
 
 
+def rating_list(texts: Texts, language: str, reference: str) -> ListOut:
+    """How was it, 5 (excellent) to 1 (very poor), as a list the citizen taps."""
+    rows = tuple(
+        ListRow(id=f"rate:{reference}:{score}", title=clip(texts.get(language, f"rating.{score}"), ROW_TITLE_LIMIT))
+        for score in (5, 4, 3, 2, 1)
+    )
+    return ListOut(
+        body=texts.get(language, "rating_ask"),
+        button=clip(texts.get(language, "rating_button"), BUTTON_TITLE_LIMIT),
+        sections=(ListSection(rows=rows),),
+    )
+
+
 def step(state: ConversationState, event: Inbound | Outcome, context: Context, now: datetime) -> Step:
     """Advance one citizen's conversation by one message (or by the outcome of an effect)."""
     if isinstance(event, ReactionIn | SystemIn):
         return Step(state=state, replies=())  # nothing to answer
     engine = _Engine(context, state, now)
-    if isinstance(event, Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated | Commented):
+    if isinstance(event, Outcome):
         return engine.finish(engine.outcome(event))
     if state.language is None:
         return engine.finish(engine.first_contact(event))
@@ -404,6 +433,10 @@ class _Engine:
         rated, _, score = value.rpartition(":")
         if kind == "rate" and score in ("1", "2", "3", "4", "5") and (reference := normalise_reference(rated)):
             self.effects.append(Rate(reference=reference, score=int(score)))
+            return self.state
+        answered, _, fixed = value.rpartition(":")
+        if kind == "gfix" and fixed in ("yes", "no") and (reference := normalise_reference(answered)):
+            self.effects.append(AnswerGrievance(reference=reference, fixed=fixed == "yes"))
             return self.state
         if kind == "fix" and (reference := normalise_reference(value)):
             self.effects.append(LoadCorrection(reference=reference))
@@ -809,6 +842,16 @@ class _Engine:
             skip = self.button("comment:skip", "button_skip_comment")
             self.say(ButtonsOut(body=self.t("rating_comment_ask"), buttons=(skip,)))
             return replace(self.state, comment_on=event.reference)
+        if isinstance(event, GrievanceAnswered):
+            if not event.accepted:
+                self.say(self.t("grievance_not_waiting", reference=event.reference))
+            elif event.fixed:
+                self.say(self.t("grievance_closed", reference=event.reference))
+                self.say(rating_list(self.context.texts, self.language, event.reference))
+            else:
+                role = self.t(f"role.{(event.desk or '').partition('@')[0]}")
+                self.say(self.t("grievance_reopened", reference=event.reference, role=role))
+            return self.state
         if isinstance(event, Commented):
             self.say(self.t("rating_comment_thanks", reference=event.reference))
             return self.state

@@ -146,6 +146,8 @@ class NewApplication:
     district: str | None = None  # the applicant's district, when the form asked
     case: Case | None = None  # reviewed services: the first step's desk and clock
     clock_at: datetime | None = None  # when the SLA clock first has something to do
+    latitude: float | None = None  # a location the citizen shared (grievances: "me too" nearby)
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +156,14 @@ class ReturnedApplication:
     service_id: str
     fields: tuple[str, ...]  # what to correct
     message: str  # the officer's words
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolvedGrievance:
+    reference: str
+    service_id: str
+    case: Case
+    answers: Mapping[str, Any]
 
 
 class CitizenTurn(Protocol):
@@ -204,6 +214,16 @@ class CitizenTurn(Protocol):
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """Keep the citizen's comment with their rating of an application of theirs."""
+        ...
+
+    async def resolved_grievance(self, reference: str) -> ResolvedGrievance | None:
+        """This citizen's grievance that an officer marked resolved, waiting for their answer."""
+        ...
+
+    async def settle_grievance(
+        self, reference: str, *, status: Status, case: Case | None, clock_at: datetime | None, kind: str, now: datetime
+    ) -> None:
+        """Record the citizen's answer: closed, or reopened at a higher desk."""
         ...
 
     async def watch(self, number: str, on: bool) -> bool:
@@ -373,7 +393,7 @@ class CaseTransaction(Protocol):
     async def update(self, *, status: Status, case: Case | None, clock_at: datetime | None) -> None: ...
     async def event(self, actor: str, kind: str, detail: dict[str, Any] | None = None) -> None: ...
     async def notify(self, recipient: Recipient, address: str, payload: dict[str, Any]) -> None: ...
-    async def attach(self, officer_id: int, content_type: str, data: bytes) -> None: ...
+    async def attach(self, officer_id: int, content_type: str, data: bytes) -> int: ...
     async def add_certificate(self, certificate: IssuedCertificate) -> None: ...
     async def officers_at(self, desk: str) -> list[Recipient]: ...
 

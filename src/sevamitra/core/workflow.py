@@ -62,6 +62,14 @@ def applicant_place(answers: Mapping[str, Any]) -> Place:
     return Place()
 
 
+def shared_location(answers: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The (latitude, longitude) the citizen shared in the form, if any."""
+    for value in answers.values():
+        if isinstance(value, Mapping) and "latitude" in value and "longitude" in value:
+            return float(value["latitude"]), float(value["longitude"])
+    return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Desk:
     role: str
@@ -225,6 +233,11 @@ def act(
     if action == "approve" and last:
         return Acted(case=case, status=Status.APPROVED, issue=True)
     return Acted(case=_moved(case, service, answers, now, by_clock=False), status=Status.UNDER_REVIEW)
+
+
+def reopened(case: Case, service: Service, answers: Mapping[str, Any], now: datetime) -> Case:
+    """The citizen says the grievance is not fixed: it goes one level up, with a fresh step's time."""
+    return replace(_moved(case, service, answers, now, by_clock=False), escalated=True)
 
 
 def resubmitted(case: Case, now: datetime) -> Case:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sevamitra.core.applications import ApplicationView, format_reference
+from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.messages import Recipient
-from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication, ReturnedApplication
+from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication, ResolvedGrievance, ReturnedApplication
+from sevamitra.core.workflow import Case
 
 
 @dataclass
@@ -26,6 +27,8 @@ class MemoryTurn:
     resubmitted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ratings: dict[str, int] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
+    resolved: dict[str, ResolvedGrievance] = field(default_factory=dict)  # waiting for the citizen's answer
+    settled: list[tuple[str, Status, Case | None]] = field(default_factory=list)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -61,6 +64,15 @@ class MemoryTurn:
             return False
         self.ratings[reference] = score
         return True
+
+    async def resolved_grievance(self, reference: str) -> ResolvedGrievance | None:
+        return self.resolved.get(reference)
+
+    async def settle_grievance(
+        self, reference: str, *, status: Status, case: Case | None, clock_at: datetime | None, kind: str, now: datetime
+    ) -> None:
+        self.resolved.pop(reference, None)
+        self.settled.append((reference, status, case))
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         if reference not in self.ratings:

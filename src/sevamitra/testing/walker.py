@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from sevamitra.core.applications import due_at, format_reference, reference_prefix
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
+    AnswerGrievance,
     Comment,
     Commented,
     Context,
     ConversationState,
     CorrectionLoaded,
     Effect,
+    GrievanceAnswered,
     LoadCorrection,
     Outcome,
     Rate,
@@ -72,6 +74,8 @@ class Walk:
             return Watched(number=effect.number, on=effect.on, found=False)  # walks issue no certificates
         if isinstance(effect, LoadCorrection):
             return CorrectionLoaded(reference=effect.reference)  # nothing was returned to this walker
+        if isinstance(effect, AnswerGrievance):
+            return GrievanceAnswered(reference=effect.reference, fixed=effect.fixed, accepted=False)
         if isinstance(effect, Comment):
             return Commented(reference=effect.reference, accepted=True)
         if isinstance(effect, Rate):

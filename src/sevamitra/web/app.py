@@ -18,6 +18,7 @@ from sevamitra.web.charter import charter_routes
 from sevamitra.web.dashboard import dashboard_routes
 from sevamitra.web.landing import landing_page
 from sevamitra.web.log import routes as log_routes
+from sevamitra.web.photos import photo_routes
 from sevamitra.web.templating import Templates
 from sevamitra.web.verification import routes as verification_routes
 
@@ -80,6 +81,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         *auth_routes(platform.access, templates),
         *dashboard_routes(platform, platform.access, templates=templates),
         *charter_routes(platform, templates=templates),
+        *photo_routes(platform),
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))

@@ -431,6 +431,7 @@ def dashboard_routes(
             photos=photos,
             acting=acting,
             deciding=acting and record.status in OPEN,
+            grievance=service is not None and service.output.kind == "grievance_ticket",
             reasons=[(code, pages.text(language, f"reject.{code}")) for code in REJECT_REASONS],
             fields=fields,
             error=error,
@@ -553,6 +554,7 @@ def dashboard_routes(
                 reference,
                 submitted,
                 platform.clock.now(),
+                photo_link=platform.photo_link,
             )
         except NotFound:
             return missing(request, officer, session)
@@ -854,7 +856,7 @@ async def _review_of(action: str, form: FormData) -> Review | str:
     if action == "return":
         chosen = tuple(dict.fromkeys(v for v in form.getlist("fields") if isinstance(v, str)))
         return Review(action="return", fields=chosen, message=message)
-    if action == "note":
+    if action in ("note", "approve"):  # a field-verification photo, or a grievance's after photo
         photo: tuple[str, bytes] | None = None
         upload = form.get("photo")
         if isinstance(upload, UploadFile):
@@ -864,9 +866,7 @@ async def _review_of(action: str, form: FormData) -> Review | str:
                 if content_type is None or len(data) > MAX_PHOTO_BYTES:
                     return PHOTO_PROBLEM
                 photo = (content_type, data)
-        return Review(action="note", message=message, photo=photo)
-    if action == "approve":
-        return Review(action="approve")
+        return Review(action="note" if action == "note" else "approve", message=message, photo=photo)
     return Review(action="forward")
 
 

@@ -92,16 +92,19 @@ class SqlCaseTransaction:
             )
         )
 
-    async def attach(self, officer_id: int, content_type: str, data: bytes) -> None:
-        await self.connection.execute(
-            insert(attachments).values(
+    async def attach(self, officer_id: int, content_type: str, data: bytes) -> int:
+        inserted = await self.connection.execute(
+            insert(attachments)
+            .values(
                 reference=self.record.reference,
                 officer_id=officer_id,
                 content_type=content_type,
                 data=data,
                 at=self.now,
             )
+            .returning(attachments.c.id)
         )
+        return int(inserted.scalar_one())
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         await insert_certificate(self.connection, certificate)
@@ -149,6 +152,15 @@ class SqlCases:
                 .order_by(application_events.c.id)
             )
             return [CaseEvent(at=r.at, actor=r.actor, kind=r.kind, detail=r.detail or {}) for r in rows]
+
+    async def attachment_by_id(self, attachment_id: int) -> tuple[str, bytes] | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(attachments.c.content_type, attachments.c.data).where(attachments.c.id == attachment_id)
+                )
+            ).first()
+        return (row.content_type, row.data) if row else None
 
     async def attachment(self, reference: str, attachment_id: int) -> tuple[str, bytes] | None:
         async with self.engine.connect() as connection:

@@ -43,6 +43,7 @@ from sevamitra.core.ports import (
     NewApplication,
     NewInboxItem,
     OutboxRecord,
+    ResolvedGrievance,
     ReturnedApplication,
     Sealer,
 )
@@ -193,6 +194,8 @@ async def insert_application(
             step_due_at=case.step_due_at if case else None,
             clock_at=application.clock_at,
             workflow=case.to_dict() if case else None,
+            latitude=application.latitude,
+            longitude=application.longitude,
         )
     )
     if case is not None:
@@ -356,12 +359,12 @@ class SqlCitizenTurn:
 
     async def rate(self, reference: str, score: int, now: datetime) -> bool:
         """The rating of a decided application of this citizen's; a second rating replaces the first."""
-        decided = (Status.APPROVED.value, Status.ISSUED.value, Status.REJECTED.value, Status.DECIDED.value)
+        decided = (Status.APPROVED, Status.ISSUED, Status.REJECTED, Status.DECIDED, Status.CLOSED)
         owned = await self.connection.scalar(
             select(applications.c.id).where(
                 applications.c.reference == reference,
                 applications.c.address == self.address,
-                applications.c.status.in_(decided),
+                applications.c.status.in_([s.value for s in decided]),
             )
         )
         if owned is None:
@@ -372,6 +375,45 @@ class SqlCitizenTurn:
         if changed.rowcount == 0:
             await self.connection.execute(insert(ratings).values(reference=reference, score=score, at=now))
         return True
+
+    async def resolved_grievance(self, reference: str) -> ResolvedGrievance | None:
+        row = (
+            await self.connection.execute(
+                select(applications.c.service_id, applications.c.workflow, applications.c.answers).where(
+                    applications.c.reference == reference,
+                    applications.c.address == self.address,
+                    applications.c.status == Status.RESOLVED.value,
+                )
+            )
+        ).first()
+        if row is None or row.workflow is None:
+            return None
+        return ResolvedGrievance(
+            reference=reference,
+            service_id=row.service_id,
+            case=Case.from_dict(row.workflow),
+            answers=_unseal(self.sealer, row.answers),
+        )
+
+    async def settle_grievance(
+        self, reference: str, *, status: Status, case: Case | None, clock_at: datetime | None, kind: str, now: datetime
+    ) -> None:
+        await self.connection.execute(
+            update(applications)
+            .where(applications.c.reference == reference, applications.c.address == self.address)
+            .values(
+                status=status.value,
+                workflow=case.to_dict() if case else None,
+                desk=case.desk if case else None,
+                step_due_at=case.step_due_at if case else None,
+                clock_at=clock_at,
+                updated_at=now,
+            )
+        )
+        detail = {"to": case.desk} if case and status is not Status.CLOSED else None
+        await self.connection.execute(
+            insert(application_events).values(reference=reference, at=now, actor="citizen", kind=kind, detail=detail)
+        )
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """The comment that goes with this citizen's rating of their application."""
