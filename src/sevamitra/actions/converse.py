@@ -25,7 +25,10 @@ from sevamitra.core.conversation import (
     CorrectionLoaded,
     Effect,
     GrievanceAnswered,
+    Joined,
+    JoinGrievance,
     LoadCorrection,
+    NearbyFound,
     Outcome,
     Rate,
     Rated,
@@ -147,10 +150,16 @@ async def _perform(
     if isinstance(effect, Resubmit):
         accepted = await turn.resubmit(effect.reference, effect.answers, now)
         return Resubmitted(reference=effect.reference, accepted=accepted)
+    if isinstance(effect, JoinGrievance):
+        return await _join(context, turn, effect, recipient, now)
     submission = effect.submission
     service = context.catalogue.service(submission.service_id)
     assert service is not None  # the engine only submits services of its catalogue
     answers = dict(submission.answers)
+    if effect.check_nearby and (point := shared_location(answers)):
+        close = await turn.nearby_open(service.id, point[0], point[1], context.nearby_meters)
+        if close is not None:
+            return NearbyFound(reference=close[0], meters=close[1])
     status, decision, fee = Status.SUBMITTED, None, fee_amount(service.fee, answers)
     if service.delivery.kind == "instant" and service.delivery.registry:
         name = service.delivery.registry
@@ -200,6 +209,32 @@ async def _perform(
         amount_inr=fee if decision else None,
         document=document,
     )
+
+
+async def _join(
+    context: Context, turn: CitizenTurn, effect: JoinGrievance, recipient: Recipient, now: datetime
+) -> Outcome:
+    """The report stored as the citizen's own, attached to the open grievance it duplicates."""
+    submission = effect.submission
+    service = context.catalogue.service(submission.service_id)
+    assert service is not None
+    point = shared_location(submission.answers)
+    reference = await turn.join(
+        NewApplication(
+            submission=submission,
+            recipient=recipient,
+            reference_prefix=reference_prefix(service),
+            status=Status.JOINED,
+            submitted_at=now,
+            due_at=due_at(service, now),
+            department_id=service.department_id,
+            district=applicant_place(submission.answers).district or None,
+            latitude=point[0] if point else None,
+            longitude=point[1] if point else None,
+        ),
+        effect.joined,
+    )
+    return Joined(reference=reference, joined=effect.joined)
 
 
 async def _answer_grievance(context: Context, turn: CitizenTurn, answer: AnswerGrievance, now: datetime) -> Outcome:

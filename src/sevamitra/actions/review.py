@@ -18,7 +18,7 @@ from sevamitra.core.casenotes import case_note, rating_ask, reminder_note
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import Context, clip
 from sevamitra.core.display import shown_answers
-from sevamitra.core.messages import Button, ButtonsOut, ImageOut, outbound_to_dict
+from sevamitra.core.messages import Button, ButtonsOut, ImageOut, TextOut, outbound_to_dict
 from sevamitra.core.officers import Officer, may_act
 from sevamitra.core.ports import Cases, CaseTransaction, CertificateMaker
 from sevamitra.core.workflow import OPEN, Action, ActionError, Case, act, next_clock, on_clock
@@ -153,6 +153,11 @@ async def _resolve(
         ),
     )
     await tx.notify(record.recipient, record.address, outbound_to_dict(question))
+    for reference, recipient, address, language in await tx.close_joined():  # "me too" reporters hear too
+        if photo_link is not None:
+            await tx.notify(recipient, address, outbound_to_dict(ImageOut(link=photo_link(photo), caption=reference)))
+        said = texts.get(language, "case.joined_resolved", reference=reference, joined=record.reference)
+        await tx.notify(recipient, address, outbound_to_dict(TextOut(body=said)))
     return Reviewed(status=Status.RESOLVED, desk=None)
 
 

@@ -21,6 +21,7 @@ class Status(StrEnum):
     RETURNED = "returned"  # back with the citizen for a correction; the clock stops
     RESOLVED = "resolved"  # a grievance the officer fixed (with an after photo): the citizen confirms
     CLOSED = "closed"  # the citizen confirmed the grievance fixed
+    JOINED = "joined"  # a grievance report attached to an open one nearby ("me too"): it follows that one
     APPROVED = "approved"
     REJECTED = "rejected"
     ISSUED = "issued"  # the certificate, receipt or pass has gone out
@@ -38,6 +39,7 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     ),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.UNDER_REVIEW}),
     Status.CLOSED: frozenset(),
+    Status.JOINED: frozenset({Status.CLOSED}),
     Status.RETURNED: frozenset({Status.UNDER_REVIEW, Status.CANCELLED}),
     Status.APPROVED: frozenset({Status.ISSUED}),
     Status.REJECTED: frozenset(),

@@ -54,7 +54,7 @@ from sevamitra.core.messages import (
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
 from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
-from sevamitra.core.workflow import OPEN, Case, citizen_clock
+from sevamitra.core.workflow import OPEN, Case, citizen_clock, shared_location
 
 Screen = Literal["start", "language", "departments", "services", "service", "search", "form", "confirm"]
 ROWS_PER_LIST = 10  # WhatsApp's limit on rows in one list message
@@ -140,6 +140,15 @@ class Submit:
     """Store this application (and decide it at once when the service is instant)."""
 
     submission: Submission
+    check_nearby: bool = False  # a grievance with a location: first look for an open one close by
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JoinGrievance:
+    """ "Me too": attach this report to an open grievance nearby instead of opening a duplicate."""
+
+    joined: str
+    submission: Submission
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,7 +205,7 @@ class AnswerGrievance:
     fixed: bool
 
 
-Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment | AnswerGrievance
+Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment | AnswerGrievance | JoinGrievance
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,7 +265,32 @@ class GrievanceAnswered:
     desk: str | None = None  # reopened: where it is now
 
 
-Outcome = Submitted | Tracked | Watched | CorrectionLoaded | Resubmitted | Rated | Commented | GrievanceAnswered
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NearbyFound:
+    """An open grievance of the same kind lies close to the one being filed (nothing was stored)."""
+
+    reference: str
+    meters: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Joined:
+    reference: str  # the citizen's own report
+    joined: str
+
+
+Outcome = (
+    Submitted
+    | Tracked
+    | Watched
+    | CorrectionLoaded
+    | Resubmitted
+    | Rated
+    | Commented
+    | GrievanceAnswered
+    | NearbyFound
+    | Joined
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -269,6 +303,7 @@ class Context:
     languages: tuple[str, ...] = ("te", "en", "hi")
     idle_timeout: timedelta = IDLE_TIMEOUT
     index: ServiceIndex | None = field(default=None, compare=False)
+    nearby_meters: int = 200  # "me too": how close an open grievance of the same kind must be
 
     def search(self, text: str) -> list[Service]:
         """The service named exactly, else the best matches."""
@@ -438,6 +473,8 @@ class _Engine:
         if kind == "gfix" and fixed in ("yes", "no") and (reference := normalise_reference(answered)):
             self.effects.append(AnswerGrievance(reference=reference, fixed=fixed == "yes"))
             return self.state
+        if kind == "metoo" and (reference := normalise_reference(value)):
+            return self.join(reference)
         if kind == "fix" and (reference := normalise_reference(value)):
             self.effects.append(LoadCorrection(reference=reference))
             return self.state
@@ -736,6 +773,9 @@ class _Engine:
             return replace(self.state, screen="confirm")
         if action == "submit" and self.state.screen == "confirm":
             return self.submit()
+        if action == "own" and draft.get("nearby"):
+            self.state = replace(self.state, draft={**draft, "own": True})
+            return self.submit()
         return self.repeat_screen()
 
     def edit_named(self, name: str) -> ConversationState:
@@ -763,17 +803,38 @@ class _Engine:
             reference = str(draft["answers"].get("reference_number", ""))
             self.state = replace(self.state, draft=None)
             return self.track(reference)
-        self.effects.append(
-            Submit(
-                submission=Submission(
-                    service_id=service.id,
-                    service_version=draft["version"],
-                    definition_hash=draft["hash"],
-                    language=self.language,
-                    answers=dict(draft["answers"]),
-                )
-            )
+        submission = self.submission(service, draft)
+        if service.output.kind == "grievance_ticket" and not draft.get("own") and shared_location(draft["answers"]):
+            self.effects.append(Submit(submission=submission, check_nearby=True))
+            return self.state  # the draft stays until it is stored, or joins one nearby
+        self.effects.append(Submit(submission=submission))
+        self.say(self.t("submitting"))
+        return replace(self.state, draft=None, screen="service")
+
+    def submission(self, service: Service, draft: dict[str, Any]) -> Submission:
+        return Submission(
+            service_id=service.id,
+            service_version=draft["version"],
+            definition_hash=draft["hash"],
+            language=self.language,
+            answers=dict(draft["answers"]),
         )
+
+    def nearby(self, event: NearbyFound) -> ConversationState:
+        """Offer to join the open grievance close by, or to file one's own."""
+        join = self.button(f"metoo:{event.reference}", "button_me_too")
+        own = self.button("form:own", "button_file_own")
+        self.say(
+            ButtonsOut(body=self.t("nearby_found", reference=event.reference, meters=event.meters), buttons=(join, own))
+        )
+        return replace(self.state, draft={**(self.state.draft or {}), "nearby": event.reference})
+
+    def join(self, reference: str) -> ConversationState:
+        service, draft = self.service_of_draft(), self.state.draft
+        if service is None or draft is None or draft.get("nearby") != reference:
+            self.say(self.t("not_understood"))
+            return self.repeat_screen()
+        self.effects.append(JoinGrievance(joined=reference, submission=self.submission(service, draft)))
         self.say(self.t("submitting"))
         return replace(self.state, draft=None, screen="service")
 
@@ -842,6 +903,11 @@ class _Engine:
             skip = self.button("comment:skip", "button_skip_comment")
             self.say(ButtonsOut(body=self.t("rating_comment_ask"), buttons=(skip,)))
             return replace(self.state, comment_on=event.reference)
+        if isinstance(event, NearbyFound):
+            return self.nearby(event)
+        if isinstance(event, Joined):
+            self.say(self.t("joined", reference=event.reference, joined=event.joined))
+            return replace(self.state, draft=None)
         if isinstance(event, GrievanceAnswered):
             if not event.accepted:
                 self.say(self.t("grievance_not_waiting", reference=event.reference))
@@ -858,6 +924,7 @@ class _Engine:
         if isinstance(event, Resubmitted):
             self.say(self.t("correction_sent" if event.accepted else "correction_refused", reference=event.reference))
             return self.state
+        self.state = replace(self.state, draft=None, screen="service")  # stored: a kept draft is done with
         service = self.context.catalogue.service(event.service_id)
         name = service.name(self.language) if service else event.service_id
         decision = event.decision

@@ -17,6 +17,7 @@ Pure: the actions layer stores `Case` on the application row and performs what `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -68,6 +69,14 @@ def shared_location(answers: Mapping[str, Any]) -> tuple[float, float] | None:
         if isinstance(value, Mapping) and "latitude" in value and "longitude" in value:
             return float(value["latitude"]), float(value["longitude"])
     return None
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

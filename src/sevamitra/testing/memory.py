@@ -29,6 +29,8 @@ class MemoryTurn:
     comments: dict[str, str] = field(default_factory=dict)
     resolved: dict[str, ResolvedGrievance] = field(default_factory=dict)  # waiting for the citizen's answer
     settled: list[tuple[str, Status, Case | None]] = field(default_factory=list)
+    nearby: tuple[str, int] | None = None  # what nearby_open finds
+    joins: dict[str, str] = field(default_factory=dict)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -73,6 +75,16 @@ class MemoryTurn:
     ) -> None:
         self.resolved.pop(reference, None)
         self.settled.append((reference, status, case))
+
+    async def nearby_open(
+        self, service_id: str, latitude: float, longitude: float, meters: int
+    ) -> tuple[str, int] | None:
+        return self.nearby
+
+    async def join(self, application: NewApplication, joined: str) -> str:
+        reference = await self.submit(application)
+        self.joins[reference] = joined
+        return reference
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         if reference not in self.ratings:

@@ -22,6 +22,8 @@ from sevamitra.core.conversation import (
     CorrectionLoaded,
     Effect,
     GrievanceAnswered,
+    Joined,
+    JoinGrievance,
     LoadCorrection,
     Outcome,
     Rate,
@@ -74,6 +76,8 @@ class Walk:
             return Watched(number=effect.number, on=effect.on, found=False)  # walks issue no certificates
         if isinstance(effect, LoadCorrection):
             return CorrectionLoaded(reference=effect.reference)  # nothing was returned to this walker
+        if isinstance(effect, JoinGrievance):
+            return Joined(reference="AP-X-2026-000001", joined=effect.joined)
         if isinstance(effect, AnswerGrievance):
             return GrievanceAnswered(reference=effect.reference, fixed=effect.fixed, accepted=False)
         if isinstance(effect, Comment):

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
 from sevamitra.adapters.sql.stores import _unseal, insert_certificate
-from sevamitra.adapters.sql.tables import application_events, applications, attachments, officers, outbox
+from sevamitra.adapters.sql.tables import (
+    application_events,
+    applications,
+    attachments,
+    grievance_joins,
+    officers,
+    outbox,
+)
 from sevamitra.core.applications import Status
 from sevamitra.core.messages import Recipient
 from sevamitra.core.officers import Officer
@@ -108,6 +115,29 @@ class SqlCaseTransaction:
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         await insert_certificate(self.connection, certificate)
+
+    async def close_joined(self) -> list[tuple[str, Recipient, str, str]]:
+        """Close the "me too" reports attached to this grievance: (reference, recipient, address, language)."""
+        rows = (
+            await self.connection.execute(
+                select(
+                    applications.c.reference,
+                    applications.c.wa_id,
+                    applications.c.user_id,
+                    applications.c.address,
+                    applications.c.language,
+                )
+                .join(grievance_joins, grievance_joins.c.reference == applications.c.reference)
+                .where(grievance_joins.c.joined == self.record.reference, applications.c.status == Status.JOINED.value)
+            )
+        ).all()
+        if rows:
+            await self.connection.execute(
+                update(applications)
+                .where(applications.c.reference.in_([r.reference for r in rows]))
+                .values(status=Status.CLOSED.value, updated_at=self.now, decided_at=self.now)
+            )
+        return [(r.reference, Recipient(wa_id=r.wa_id, user_id=r.user_id), r.address, r.language) for r in rows]
 
     async def officers_at(self, desk: str) -> list[Recipient]:
         """Where to remind the officers of a desk (those with a WhatsApp number)."""

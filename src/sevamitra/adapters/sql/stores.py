@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from sevamitra.adapters.sql.tables import (
     applications,
     certificates,
     conversations,
+    grievance_joins,
     inbox,
     log_pending,
     outbox,
@@ -47,7 +49,7 @@ from sevamitra.core.ports import (
     ReturnedApplication,
     Sealer,
 )
-from sevamitra.core.workflow import Case, resubmitted
+from sevamitra.core.workflow import OPEN, Case, distance_m, resubmitted
 
 PROCESSED_KINDS = ("message", "status")  # the rest is stored for the record and not processed
 
@@ -414,6 +416,33 @@ class SqlCitizenTurn:
         await self.connection.execute(
             insert(application_events).values(reference=reference, at=now, actor="citizen", kind=kind, detail=detail)
         )
+
+    async def nearby_open(
+        self, service_id: str, latitude: float, longitude: float, meters: int
+    ) -> tuple[str, int] | None:
+        """A bounding box in SQL, then the exact great-circle distance for the few inside it."""
+        degrees = meters / 111_000
+        spread = degrees / max(0.1, math.cos(math.radians(latitude)))
+        rows = await self.connection.execute(
+            select(applications.c.reference, applications.c.latitude, applications.c.longitude).where(
+                applications.c.service_id == service_id,
+                applications.c.status.in_([s.value for s in OPEN]),
+                applications.c.latitude.between(latitude - degrees, latitude + degrees),
+                applications.c.longitude.between(longitude - spread, longitude + spread),
+            )
+        )
+        near = sorted((round(distance_m(latitude, longitude, r.latitude, r.longitude)), r.reference) for r in rows)
+        return (near[0][1], near[0][0]) if near and near[0][0] <= meters else None
+
+    async def join(self, application: NewApplication, joined: str) -> str:
+        reference = await submit_application(self.connection, self.sealer, self.address, application)
+        await self.connection.execute(insert(grievance_joins).values(reference=reference, joined=joined, at=self._now))
+        await self.connection.execute(
+            insert(application_events).values(
+                reference=joined, at=self._now, actor="citizen", kind="joined", detail={"reference": reference}
+            )
+        )
+        return reference
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """The comment that goes with this citizen's rating of their application."""
