@@ -180,6 +180,8 @@ def build_context(settings: Settings) -> Context:
         places=load_jurisdictions(root / "jurisdictions"),
         index=ServiceIndex(catalogue),
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
+        own_numbers=(settings.whatsapp_display_phone_number,),
+        own_hosts=(settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0],),
     )
 
 

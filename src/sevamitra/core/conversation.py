@@ -51,6 +51,7 @@ from sevamitra.core.messages import (
     TextIn,
     TextOut,
 )
+from sevamitra.core.scamguard import assess
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
 from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
@@ -304,6 +305,8 @@ class Context:
     idle_timeout: timedelta = IDLE_TIMEOUT
     index: ServiceIndex | None = field(default=None, compare=False)
     nearby_meters: int = 200  # "me too": how close an open grievance of the same kind must be
+    own_numbers: tuple[str, ...] = ()  # the service's WhatsApp numbers (the scam guard vouches for these)
+    own_hosts: tuple[str, ...] = ()  # and its web hosts
 
     def search(self, text: str) -> list[Service]:
         """The service named exactly, else the best matches."""
@@ -410,6 +413,10 @@ class _Engine:
         raw = inbound.body.strip()
         text = raw.casefold()
         first, _, rest = text.partition(" ")
+        if inbound.forwarded and self.state.screen != "form":
+            return self.check_message(raw)
+        if self.state.screen != "form" and (checked := self.check_words(raw)) is not None:
+            return self.check_message(checked) if checked else self.say_how_to_check()
         if text in self.words("words.reset"):
             return self.show_departments(page=0)
         if text in self.words("words.language"):
@@ -837,6 +844,32 @@ class _Engine:
         self.effects.append(JoinGrievance(joined=reference, submission=self.submission(service, draft)))
         self.say(self.t("submitting"))
         return replace(self.state, draft=None, screen="service")
+
+    def check_words(self, raw: str) -> str | None:
+        """The text after a "check" word ("" when nothing follows), or None when it is not a check."""
+        text = raw.casefold()
+        for word in sorted(self.words("words.check"), key=len, reverse=True):
+            if text == word or text.startswith((word + " ", word + ":")):
+                return raw[len(word) :].lstrip(" :").strip()
+        return None
+
+    def check_message(self, text: str) -> ConversationState:
+        """The scam guard's answer on a forwarded or pasted message."""
+        found = assess(text, numbers=self.context.own_numbers, hosts=self.context.own_hosts)
+        if found.verdict == "suspicious":
+            reasons = "\n".join(self.t(f"scam.reason.{f}") for f in found.findings)
+            self.say(self.t("scam.suspicious", reasons=reasons))
+        elif found.verdict == "ours":
+            self.say(self.t("scam.ours"))
+        else:
+            number = self.context.own_numbers[0] if self.context.own_numbers else ""
+            host = self.context.own_hosts[0] if self.context.own_hosts else ""
+            self.say(self.t("scam.unknown", number=number, host=host))
+        return self.state
+
+    def say_how_to_check(self) -> ConversationState:
+        self.say(self.t("scam.how"))
+        return self.state
 
     def correct(self, event: CorrectionLoaded) -> ConversationState:
         """An officer returned an application: ask exactly the fields they named, one by one."""

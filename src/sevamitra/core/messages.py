@@ -42,6 +42,7 @@ class Inbound:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TextIn(Inbound):
     body: str
+    forwarded: bool = False  # WhatsApp marks a forwarded message: the citizen may be asking if it is real
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -355,6 +355,8 @@ def _parse_message(fragment: dict[str, Any]) -> Inbound:
         "sent_at": message.timestamp,
         "context_message_id": _context_id(message.context),
     }
+    if message.type == "text":
+        common["forwarded"] = _forwarded(message.context)
     body = raw.get(message.type) if isinstance(raw, dict) else None
     build = _BUILDERS.get(message.type)
     if build is not None:
@@ -427,8 +429,13 @@ def _unsupported(message: _Message, body: object, common: dict[str, Any]) -> Uns
     )
 
 
+def _forwarded(context: object) -> bool:
+    """Meta sets `context.forwarded` (and `frequently_forwarded`) on a forwarded message."""
+    return isinstance(context, dict) and bool(context.get("forwarded") or context.get("frequently_forwarded"))
+
+
 def _text(body: object, common: dict[str, Any]) -> Inbound:
-    return TextIn(body=_Text.model_validate(body).body, **common)
+    return TextIn(body=_Text.model_validate(body).body, forwarded=common.pop("forwarded", False), **common)
 
 
 def _media(kind: MediaKind, body: object, common: dict[str, Any]) -> Inbound:
