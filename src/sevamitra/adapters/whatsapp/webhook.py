@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -355,15 +355,17 @@ def _parse_message(fragment: dict[str, Any]) -> Inbound:
         "sent_at": message.timestamp,
         "context_message_id": _context_id(message.context),
     }
-    if message.type == "text":
-        common["forwarded"] = _forwarded(message.context)
     body = raw.get(message.type) if isinstance(raw, dict) else None
     build = _BUILDERS.get(message.type)
     if build is not None:
         try:
-            return build(body, common)
+            built = build(body, common)
         except ValueError:  # the type-specific object is missing or malformed
             pass
+        else:
+            if isinstance(built, TextIn) and _forwarded(message.context):
+                built = replace(built, forwarded=True)
+            return built
     return _unsupported(message, body, common)
 
 
@@ -435,7 +437,7 @@ def _forwarded(context: object) -> bool:
 
 
 def _text(body: object, common: dict[str, Any]) -> Inbound:
-    return TextIn(body=_Text.model_validate(body).body, forwarded=common.pop("forwarded", False), **common)
+    return TextIn(body=_Text.model_validate(body).body, **common)
 
 
 def _media(kind: MediaKind, body: object, common: dict[str, Any]) -> Inbound:

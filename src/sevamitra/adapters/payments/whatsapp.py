@@ -1,0 +1,135 @@
+"""WhatsApp payments in India: the `order_details` message, and its `payment` status webhooks.
+
+The citizen pays inside WhatsApp (UPI, or the gateway configured in WhatsApp Manager), so there is
+no link: `create` returns the interactive message to send. Amounts are `{value, offset}` with
+offset 100, i.e. paise. Payment updates arrive on the WhatsApp webhook, signed with the app secret
+(`X-Hub-Signature-256`), as `statuses[]` entries of type `payment`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sevamitra.adapters.payments import check_hex_signature, header
+from sevamitra.core.payments import Created, EventKind, MalformedWebhook, Order, PaymentEvent
+
+NAME = "whatsapp"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+OFFSET = 100  # amounts in paise
+REFERENCE_ID_LIMIT = 35  # Meta's limit on an order's reference_id
+ITEM_NAME_LIMIT = 60
+BODY_LIMIT = 1024
+_TRANSACTION_KINDS: Mapping[str, EventKind] = {"success": "paid", "failed": "failed"}  # "pending": nothing yet
+
+
+def _amount(paise: int) -> dict[str, int]:
+    return {"value": paise, "offset": OFFSET}
+
+
+def order_details_message(
+    order: Order, *, reference_id: str, configuration: str, item_id: str = "fee", to: str | None = None
+) -> dict[str, Any]:
+    """The Graph API body of an `order_details` message asking the citizen to pay for `order`."""
+    interactive: dict[str, Any] = {
+        "type": "order_details",
+        "body": {"text": (order.message or order.purpose)[:BODY_LIMIT]},
+        "action": {
+            "name": "review_and_pay",
+            "parameters": {
+                "reference_id": reference_id,
+                "type": "digital-goods",
+                "payment_type": "upi",
+                "payment_configuration": configuration,
+                "currency": "INR",
+                "total_amount": _amount(order.amount_paise),
+                "order": {
+                    "status": "pending",
+                    "items": [
+                        {
+                            "retailer_id": item_id,
+                            "name": order.purpose[:ITEM_NAME_LIMIT],
+                            "amount": _amount(order.amount_paise),
+                            "quantity": 1,
+                        }
+                    ],
+                    "subtotal": _amount(order.amount_paise),
+                    "tax": _amount(0),  # government fees carry no GST
+                },
+            },
+        },
+    }
+    message: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
+    if to is not None:
+        message["to"] = to
+    return message | {"type": "interactive", "interactive": interactive}
+
+
+class WhatsAppPay:
+    """Orders paid inside WhatsApp, through the payment configuration named in WhatsApp Manager."""
+
+    name = NAME
+
+    def __init__(self, configuration: str) -> None:
+        if not configuration:
+            raise ValueError("WhatsApp payments need the payment configuration's name")
+        self.configuration = configuration
+
+    async def create(self, order: Order) -> Created:
+        suffix = secrets.token_hex(4)
+        reference_id = f"{order.reference[: REFERENCE_ID_LIMIT - len(suffix) - 1]}-{suffix}"
+        message = order_details_message(order, reference_id=reference_id, configuration=self.configuration)
+        return Created(provider_ref=reference_id, message=message)
+
+
+def parse_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str) -> list[PaymentEvent]:
+    """Check `X-Hub-Signature-256` (the app secret) on the raw bytes, then read the payment statuses."""
+    check_hex_signature(raw_body, header(headers, SIGNATURE_HEADER), secret, prefix="sha256=")
+    try:
+        update = json.loads(raw_body)
+    except ValueError as error:
+        raise MalformedWebhook("not JSON") from error
+    return payment_events(update)
+
+
+def payment_events(update: Any) -> list[PaymentEvent]:
+    """The payment events in a verified WhatsApp webhook update (other statuses and messages skipped)."""
+    events: list[PaymentEvent] = []
+    try:
+        for entry in update.get("entry", ()):
+            for change in entry.get("changes", ()):
+                for status in (change.get("value") or {}).get("statuses", ()):
+                    if status.get("type") == "payment":
+                        event = payment_status_event(status)
+                        if event is not None:
+                            events.append(event)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise MalformedWebhook("not a WhatsApp payment status") from error
+    return events
+
+
+def payment_status_event(status: Mapping[str, Any]) -> PaymentEvent | None:
+    """One `statuses[]` entry of type `payment` as an event; None while the transaction is pending."""
+    payment = status["payment"]
+    transaction = payment.get("transaction") or {}
+    kind = _TRANSACTION_KINDS.get(str(transaction.get("status")))
+    if status.get("status") == "captured":
+        kind = "paid"
+    if kind is None:
+        return None
+    amount = transaction.get("amount") or payment.get("amount")
+    paise = int(amount["value"]) * OFFSET // int(amount["offset"]) if amount else None
+    reference_id = str(payment["reference_id"])
+    transaction_id = transaction.get("pg_transaction_id") or transaction.get("id")
+    return PaymentEvent(
+        provider=NAME,
+        event_key=f"{NAME}:{reference_id}:{transaction.get('id', '')}:{kind}",
+        provider_ref=reference_id,
+        kind=kind,
+        amount_paise=paise,
+        at=datetime.fromtimestamp(int(status.get("timestamp") or transaction.get("updated_timestamp") or 0), UTC),
+        transaction_id=str(transaction_id) if transaction_id and kind == "paid" else None,
+    )

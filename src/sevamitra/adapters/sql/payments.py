@@ -1,0 +1,502 @@
+"""Payments and bookings on SQLAlchemy Core, for SQLite and PostgreSQL.
+
+`SqlPayments.apply` records a verified event and applies it in one transaction: the event row
+(its unique key makes a redelivery a no-op), the payment locked (`FOR UPDATE` on PostgreSQL;
+SQLite serialises writers), the new status, and whatever the caller does on the change (the
+receipt, its transparency-log entry, the messages to the citizen, the seat confirmed).
+
+`SqlBookings.hold` takes a seat with one conditional `UPDATE ... WHERE taken < capacity`: on
+PostgreSQL concurrent holds queue on the slot's row, and only as many succeed as there are seats.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from sevamitra.adapters.sql.engine import is_sqlite
+from sevamitra.adapters.sql.stores import _unseal, insert_certificate
+from sevamitra.adapters.sql.tables import (
+    application_events,
+    applications,
+    booking_slots,
+    bookings,
+    outbox,
+    payment_events,
+    payments,
+    reference_counters,
+)
+from sevamitra.core.applications import Status, format_reference
+from sevamitra.core.messages import Recipient
+from sevamitra.core.payments import (
+    RECEIPT_PREFIX,
+    AmountMismatch,
+    Applied,
+    BookingOutcome,
+    OnChange,
+    Payable,
+    PayingApplication,
+    PaymentEvent,
+    PaymentRecord,
+    PaymentStatus,
+    apply_event,
+    paise,
+)
+from sevamitra.core.ports import IssuedCertificate, Sealer
+
+log = logging.getLogger(__name__)
+
+HELD, CONFIRMED, RELEASED = "held", "confirmed", "released"
+OCCUPYING = (HELD, CONFIRMED)
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _record(row: Any) -> PaymentRecord:
+    detail: Mapping[str, Any] = row.detail or {}
+    return PaymentRecord(
+        id=row.id,
+        reference=row.reference,
+        address=row.address,
+        provider=row.provider,
+        provider_ref=row.provider_ref,
+        amount_paise=row.amount_paise,
+        status=PaymentStatus(row.status),
+        link=row.link,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        paid_at=row.paid_at,
+        expires_at=_when(detail.get("expires_at")),
+        purpose=str(detail.get("purpose", "")),
+        message=detail.get("message"),
+        transaction_id=detail.get("transaction_id"),
+    )
+
+
+def _upsert(engine: AsyncEngine) -> Any:
+    return sqlite_insert if is_sqlite(engine) else pg_insert
+
+
+# ---------------------------------------------------------------- bookings
+
+
+async def _mine(connection: AsyncConnection, reference: str, *, sqlite: bool) -> Any:
+    query = select(bookings).where(bookings.c.reference == reference)
+    return (await connection.execute(query if sqlite else query.with_for_update())).first()
+
+
+async def hold_seat(
+    connection: AsyncConnection, resource: str, reference: str, now: datetime, *, sqlite: bool
+) -> int | None:
+    """Hold a seat of `resource` for `reference` in the caller's transaction: its seat number, or
+    None when every seat is taken. A reference that holds a seat already keeps it."""
+    mine = await _mine(connection, reference, sqlite=sqlite)
+    if mine is not None and mine.status in OCCUPYING:
+        return int(mine.seat)
+    taken = await connection.execute(
+        update(booking_slots)
+        .where(booking_slots.c.resource == resource, booking_slots.c.taken < booking_slots.c.capacity)
+        .values(taken=booking_slots.c.taken + 1)
+        .returning(booking_slots.c.capacity)
+    )
+    slot = taken.first()
+    if slot is None:
+        return None
+    # The slot's row stays locked until commit: no other hold or release of this resource runs meanwhile.
+    occupied = set(
+        (
+            await connection.scalars(
+                select(bookings.c.seat).where(bookings.c.resource == resource, bookings.c.status.in_(OCCUPYING))
+            )
+        ).all()
+    )
+    seat = next(n for n in range(1, int(slot.capacity) + 1) if n not in occupied)
+    values = {"resource": resource, "seat": seat, "status": HELD, "created_at": now}
+    if mine is None:
+        await connection.execute(insert(bookings).values(reference=reference, **values))
+    else:
+        await connection.execute(update(bookings).where(bookings.c.reference == reference).values(**values))
+    return seat
+
+
+async def release_seat(connection: AsyncConnection, reference: str, *, sqlite: bool) -> bool:
+    """Give the reference's seat back; False when it holds none. The booking stays, released, under
+    a negative seat number of its own, so the number it held is free for the next citizen."""
+    mine = await _mine(connection, reference, sqlite=sqlite)
+    if mine is None or mine.status not in OCCUPYING:
+        return False
+    await connection.execute(  # locks the slot, as a hold does
+        update(booking_slots)
+        .where(booking_slots.c.resource == mine.resource, booking_slots.c.taken > 0)
+        .values(taken=booking_slots.c.taken - 1)
+    )
+    lowest = await connection.scalar(select(func.min(bookings.c.seat)).where(bookings.c.resource == mine.resource))
+    await connection.execute(
+        update(bookings)
+        .where(bookings.c.reference == reference)
+        .values(status=RELEASED, seat=min(int(lowest or 0), 0) - 1)
+    )
+    return True
+
+
+async def confirm_seat(connection: AsyncConnection, reference: str, now: datetime, *, sqlite: bool) -> BookingOutcome:
+    """Confirm the reference's seat; a seat released meanwhile is held again if one is free."""
+    row = await _mine(connection, reference, sqlite=sqlite)
+    if row is None:
+        return "none"
+    if row.status == RELEASED and await hold_seat(connection, row.resource, reference, now, sqlite=sqlite) is None:
+        return "lost"
+    await connection.execute(update(bookings).where(bookings.c.reference == reference).values(status=CONFIRMED))
+    return "confirmed"
+
+
+@dataclass
+class SqlBookings:
+    """Seats of bookable resources (a darshan slot, a bus, a room), held, confirmed and released."""
+
+    engine: AsyncEngine
+    sqlite: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sqlite = is_sqlite(self.engine)
+
+    async def ensure_slot(self, resource: str, capacity: int) -> None:
+        """Create the resource with `capacity` seats, or set its capacity (never below those taken)."""
+        statement = _upsert(self.engine)(booking_slots).values(resource=resource, capacity=capacity, taken=0)
+        statement = statement.on_conflict_do_update(
+            index_elements=["resource"],
+            set_={"capacity": func.max(statement.excluded.capacity, booking_slots.c.taken)}
+            if self.sqlite
+            else {"capacity": func.greatest(statement.excluded.capacity, booking_slots.c.taken)},
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(statement)
+
+    async def hold(self, resource: str, reference: str, now: datetime) -> int | None:
+        """Hold a seat for `reference`: its number, or None when the resource is full (or unknown)."""
+        async with self.engine.begin() as connection:
+            return await hold_seat(connection, resource, reference, now, sqlite=self.sqlite)
+
+    async def confirm(self, reference: str, now: datetime) -> BookingOutcome:
+        async with self.engine.begin() as connection:
+            return await confirm_seat(connection, reference, now, sqlite=self.sqlite)
+
+    async def release(self, reference: str) -> bool:
+        async with self.engine.begin() as connection:
+            return await release_seat(connection, reference, sqlite=self.sqlite)
+
+    async def seat_of(self, reference: str) -> tuple[str, int, str] | None:
+        """(resource, seat, status) of the reference's booking."""
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(select(bookings).where(bookings.c.reference == reference))).first()
+        return (row.resource, int(row.seat), row.status) if row else None
+
+
+# ---------------------------------------------------------------- payments
+
+
+@dataclass
+class SqlPaymentTransaction:
+    """One payment whose status an event has just changed, in the event's transaction."""
+
+    connection: AsyncConnection
+    sealer: Sealer
+    payment: PaymentRecord
+    previous: PaymentStatus
+    event: PaymentEvent
+    now: datetime
+    sqlite: bool
+    application: PayingApplication | None = None
+
+    async def add_certificate(self, certificate: IssuedCertificate) -> None:
+        await insert_certificate(self.connection, certificate)
+
+    async def notify(self, recipient: Recipient, address: str, payload: dict[str, Any]) -> None:
+        """A message in the outbox, sent after the commit."""
+        await self.connection.execute(
+            insert(outbox).values(
+                address=address,
+                wa_id=recipient.wa_id,
+                user_id=recipient.user_id,
+                payload=payload,
+                state="pending",
+                attempts=0,
+                next_attempt_at=self.now,
+                created_at=self.now,
+            )
+        )
+
+    async def receipt_number(self, year: int) -> str:
+        """The next receipt number: one upsert, so two first receipts of a year never collide."""
+        counter = (sqlite_insert if self.sqlite else pg_insert)(reference_counters).values(
+            prefix=RECEIPT_PREFIX, year=year, last=1
+        )
+        statement = counter.on_conflict_do_update(
+            index_elements=["prefix", "year"], set_={"last": reference_counters.c.last + 1}
+        ).returning(reference_counters.c.last)
+        number = (await self.connection.execute(statement)).scalar_one()
+        return format_reference(RECEIPT_PREFIX, year, int(number))
+
+    async def other_paid(self) -> bool:
+        count = await self.connection.scalar(
+            select(func.count())
+            .select_from(payments)
+            .where(
+                payments.c.reference == self.payment.reference,
+                payments.c.id != self.payment.id,
+                payments.c.status.in_((PaymentStatus.PAID.value, PaymentStatus.REFUNDED.value)),
+            )
+        )
+        return bool(count)
+
+    async def confirm_booking(self) -> BookingOutcome:
+        return await confirm_seat(self.connection, self.payment.reference, self.now, sqlite=self.sqlite)
+
+    async def history(self, kind: str, detail: dict[str, Any]) -> None:
+        await self.connection.execute(
+            insert(application_events).values(
+                reference=self.payment.reference, at=self.now, actor="payment", kind=kind, detail=detail
+            )
+        )
+
+    async def issued(self) -> None:
+        await self.connection.execute(
+            update(applications)
+            .where(applications.c.reference == self.payment.reference, applications.c.status == Status.DECIDED.value)
+            .values(status=Status.ISSUED.value, updated_at=self.now)
+        )
+
+    async def refund_due(self, reason: str) -> None:
+        detail = dict(await self._detail())
+        detail["refund_due"] = reason
+        await self.connection.execute(update(payments).where(payments.c.id == self.payment.id).values(detail=detail))
+
+    async def _detail(self) -> Mapping[str, Any]:
+        detail = await self.connection.scalar(select(payments.c.detail).where(payments.c.id == self.payment.id))
+        return detail or {}
+
+
+@dataclass
+class SqlPayments:
+    engine: AsyncEngine
+    sealer: Sealer
+    sqlite: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sqlite = is_sqlite(self.engine)
+
+    async def create(
+        self,
+        *,
+        reference: str,
+        address: str,
+        provider: str,
+        provider_ref: str,
+        amount_paise: int,
+        link: str | None,
+        now: datetime,
+        expires_at: datetime | None = None,
+        purpose: str = "",
+        message: Mapping[str, Any] | None = None,
+    ) -> PaymentRecord:
+        detail: dict[str, Any] = {"purpose": purpose}
+        if expires_at is not None:
+            detail["expires_at"] = expires_at.isoformat()
+        if message is not None:
+            detail["message"] = dict(message)
+        async with self.engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    insert(payments)
+                    .values(
+                        reference=reference,
+                        address=address,
+                        provider=provider,
+                        provider_ref=provider_ref,
+                        amount_paise=amount_paise,
+                        status=PaymentStatus.CREATED.value,
+                        link=link,
+                        created_at=now,
+                        updated_at=now,
+                        detail=detail,
+                    )
+                    .returning(*payments.c)
+                )
+            ).one()
+        return _record(row)
+
+    async def latest_for(self, reference: str) -> PaymentRecord | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(payments).where(payments.c.reference == reference).order_by(payments.c.id.desc()).limit(1)
+                )
+            ).first()
+        return _record(row) if row else None
+
+    async def by_provider_ref(self, provider_ref: str) -> PaymentRecord | None:
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(select(payments).where(payments.c.provider_ref == provider_ref))).first()
+        return _record(row) if row else None
+
+    async def payable(self, reference: str) -> Payable | None:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        applications.c.reference,
+                        applications.c.service_id,
+                        applications.c.language,
+                        applications.c.address,
+                        applications.c.fee_inr,
+                    ).where(applications.c.reference == reference)
+                )
+            ).first()
+        if row is None:
+            return None
+        fee = paise(row.fee_inr) if row.fee_inr else None
+        return Payable(
+            reference=row.reference,
+            service_id=row.service_id,
+            language=row.language,
+            address=row.address,
+            fee_paise=fee,
+        )
+
+    async def apply(self, event: PaymentEvent, now: datetime, on_change: OnChange) -> Applied:
+        async with self._locked(event, now) as (connection, row):
+            if connection is None:
+                return Applied(outcome="duplicate", payment=_record(row) if row else None)
+            if row is None:
+                log.warning(
+                    "payment event %s for unknown %s order %s", event.event_key, event.provider, event.provider_ref
+                )
+                return Applied(outcome="unknown")
+            record = _record(row)
+            try:
+                new = apply_event(record.status, event, record.amount_paise)
+            except AmountMismatch as error:
+                log.error("payment %s: %s; event %s refused", record.id, error, event.event_key)
+                await connection.execute(
+                    update(payment_events)
+                    .where(payment_events.c.event_key == event.event_key)
+                    .values(detail=_event_detail(event) | {"refused": str(error)})
+                )
+                return Applied(outcome="rejected", payment=record)
+            if new is None:
+                return Applied(outcome="ignored", payment=record)
+            return await self._change(connection, row, new, event, now, on_change)
+
+    async def refund(self, reference: str, now: datetime, on_change: OnChange) -> Applied | None:
+        """A refund recorded here (after the provider's refund, or one owed): the paid payment of
+        the reference becomes refunded, once."""
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(payments)
+                    .where(payments.c.reference == reference, payments.c.status == PaymentStatus.PAID.value)
+                    .order_by(payments.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return None
+        event = PaymentEvent(
+            provider=row.provider,
+            event_key=f"refund:{row.id}",
+            provider_ref=row.provider_ref,
+            kind="refunded",
+            amount_paise=row.amount_paise,
+            at=now,
+        )
+        return await self.apply(event, now, on_change)
+
+    @asynccontextmanager
+    async def _locked(self, event: PaymentEvent, now: datetime) -> AsyncIterator[tuple[AsyncConnection | None, Any]]:
+        """The payment row locked, with the event recorded; no connection when it was recorded before."""
+        async with self.engine.begin() as connection:
+            query = select(payments).where(
+                payments.c.provider == event.provider, payments.c.provider_ref == event.provider_ref
+            )
+            row = (await connection.execute(query if self.sqlite else query.with_for_update())).first()
+            recorded = await connection.execute(
+                _upsert(self.engine)(payment_events)
+                .values(
+                    event_key=event.event_key,
+                    payment_id=row.id if row else None,
+                    kind=event.kind,
+                    at=event.at,
+                    detail=_event_detail(event),
+                )
+                .on_conflict_do_nothing(index_elements=["event_key"])
+                .returning(payment_events.c.id)
+            )
+            yield (connection if recorded.first() is not None else None), row
+
+    async def _change(
+        self,
+        connection: AsyncConnection,
+        row: Any,
+        new: PaymentStatus,
+        event: PaymentEvent,
+        now: datetime,
+        on_change: OnChange,
+    ) -> Applied:
+        record, detail = _record(row), dict(row.detail or {})
+        values: dict[str, Any] = {"status": new.value, "updated_at": now}
+        changed = replace(record, status=new, updated_at=now)
+        if new is PaymentStatus.PAID:
+            values["paid_at"] = event.at
+            if event.transaction_id:
+                detail["transaction_id"] = event.transaction_id
+            values["detail"] = detail
+            changed = replace(changed, paid_at=event.at, transaction_id=event.transaction_id or record.transaction_id)
+        await connection.execute(update(payments).where(payments.c.id == record.id).values(**values))
+        tx = SqlPaymentTransaction(
+            connection=connection,
+            sealer=self.sealer,
+            payment=changed,
+            previous=record.status,
+            event=event,
+            now=now,
+            sqlite=self.sqlite,
+            application=await self._application(connection, record.reference),
+        )
+        await on_change(tx)
+        return Applied(outcome="changed", payment=changed, previous=record.status)
+
+    async def _application(self, connection: AsyncConnection, reference: str) -> PayingApplication | None:
+        query = select(applications).where(applications.c.reference == reference)
+        row = (await connection.execute(query if self.sqlite else query.with_for_update())).first()
+        if row is None:
+            return None
+        return PayingApplication(
+            reference=row.reference,
+            service_id=row.service_id,
+            language=row.language,
+            address=row.address,
+            recipient=Recipient(wa_id=row.wa_id, user_id=row.user_id),
+            answers=_unseal(self.sealer, row.answers),
+            status=row.status,
+            decision=row.decision,
+        )
+
+
+def _event_detail(event: PaymentEvent) -> dict[str, Any]:
+    return {
+        "provider": event.provider,
+        "provider_ref": event.provider_ref,
+        "amount_paise": event.amount_paise,
+        "transaction_id": event.transaction_id,
+    }

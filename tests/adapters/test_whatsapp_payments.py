@@ -1,0 +1,194 @@
+"""WhatsApp payments in India: the `order_details` message against Meta's own example, and the
+`payment` status webhooks parsed into payment events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sevamitra.adapters.payments.whatsapp import WhatsAppPay, order_details_message, parse_webhook, payment_events
+from sevamitra.adapters.whatsapp.signature import sign
+from sevamitra.core.payments import MalformedWebhook, Order, SignatureInvalid, SignatureMissing
+from tests.support.whatsapp_schema import request_examples
+
+APP_SECRET = "wa-app-secret"
+ORDER = Order(
+    reference="AP-MUN-PTAX-2026-000001",
+    amount_paise=85_050,
+    purpose="Property tax payment",
+    citizen="919800000077",
+    message="Please pay ₹850.50 for Property tax payment (AP-MUN-PTAX-2026-000001).",
+)
+
+
+def shape_errors(ours: Any, theirs: Any, path: str = "") -> list[str]:
+    """Where `ours` uses a key Meta's example does not have, or a value of another JSON type."""
+    if isinstance(theirs, dict):
+        if not isinstance(ours, dict):
+            return [f"{path}: expected an object"]
+        return [
+            error
+            for key, value in ours.items()
+            for error in (
+                shape_errors(value, theirs[key], f"{path}.{key}") if key in theirs else [f"{path}.{key}: unknown"]
+            )
+        ]
+    if isinstance(theirs, list):
+        if not isinstance(ours, list) or not ours:
+            return [f"{path}: expected a non-empty array"]
+        return [error for item in ours for error in shape_errors(item, theirs[0], f"{path}[]")]
+    numeric = (int, float)
+    same = isinstance(ours, numeric) if isinstance(theirs, numeric) else isinstance(ours, type(theirs))
+    return [] if same else [f"{path}: {type(ours).__name__} where Meta has {type(theirs).__name__}"]
+
+
+def test_the_order_details_message_has_the_shape_of_metas_example() -> None:
+    example = request_examples()["Send Order Details Message"]
+    body = order_details_message(
+        ORDER, reference_id="AP-MUN-PTAX-2026-000001-a1b2c3d4", configuration="ap-upi", to="919800000077"
+    )
+    assert shape_errors(body, example) == []
+    interactive = body["interactive"]
+    assert body["type"] == "interactive" and body["to"] == "919800000077"
+    assert interactive["type"] == "order_details" and interactive["action"]["name"] == "review_and_pay"
+    parameters = interactive["action"]["parameters"]
+    assert parameters["type"] == "digital-goods" and parameters["payment_type"] == "upi"
+    assert parameters["payment_configuration"] == "ap-upi" and parameters["currency"] == "INR"
+    order = parameters["order"]
+    assert order["status"] == "pending"
+    assert parameters["total_amount"] == {"value": 85_050, "offset": 100}
+    total = order["subtotal"]["value"] + order["tax"]["value"]
+    assert (
+        total
+        == parameters["total_amount"]["value"]
+        == sum(i["amount"]["value"] * i["quantity"] for i in order["items"])
+    )
+    assert interactive["body"]["text"] == ORDER.message
+
+
+def test_every_field_metas_example_requires_is_there() -> None:
+    body = order_details_message(ORDER, reference_id="R-1", configuration="ap-upi", to="919800000077")
+    parameters = body["interactive"]["action"]["parameters"]
+    assert {
+        "reference_id",
+        "type",
+        "payment_type",
+        "payment_configuration",
+        "currency",
+        "total_amount",
+        "order",
+    } <= set(parameters)
+    assert {"status", "items", "subtotal", "tax"} <= set(parameters["order"])
+    assert {"retailer_id", "name", "amount", "quantity"} <= set(parameters["order"]["items"][0])
+
+
+async def test_create_returns_the_message_to_send_and_no_link() -> None:
+    created = await WhatsAppPay("ap-upi").create(ORDER)
+    assert created.link is None and created.message is not None
+    reference_id = created.message["interactive"]["action"]["parameters"]["reference_id"]
+    assert created.provider_ref == reference_id and len(reference_id) <= 35
+    assert reference_id.startswith("AP-MUN-PTAX-2026-000001-")
+    assert "to" not in created.message  # the sender addresses it
+    other = await WhatsAppPay("ap-upi").create(ORDER)
+    assert other.provider_ref != created.provider_ref
+
+
+def payment_status(
+    status: str, transaction_status: str, *, value: int = 85_050, transaction: str = "txn-1"
+) -> dict[str, Any]:
+    return {
+        "id": "wamid.HBgMOTE5ODAwMDAwMDc3FQIAERgSQUJDREVGMDEyMzQ1Njc4OQA=",
+        "recipient_id": "919800000077",
+        "type": "payment",
+        "status": status,
+        "timestamp": "1796018400",
+        "payment": {
+            "reference_id": "AP-MUN-PTAX-2026-000001-a1b2c3d4",
+            "amount": {"value": value, "offset": 100},
+            "currency": "INR",
+            "transaction": {
+                "id": transaction,
+                "pg_transaction_id": f"pg-{transaction}",
+                "type": "razorpay",
+                "status": transaction_status,
+                "created_timestamp": 1796018300,
+                "updated_timestamp": 1796018400,
+                "amount": {"value": value, "offset": 100},
+                "currency": "INR",
+                "method": {"type": "upi"},
+            },
+        },
+    }
+
+
+def update(*statuses: dict[str, Any], messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "919552300009", "phone_number_id": "106540352242922"},
+        "statuses": list(statuses),
+    }
+    if messages:
+        value["messages"] = messages
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"value": value, "field": "messages"}]}],
+    }
+
+
+def test_a_captured_payment_is_a_paid_event_in_paise() -> None:
+    (event,) = payment_events(update(payment_status("captured", "success")))
+    assert event.kind == "paid" and event.provider == "whatsapp" and event.amount_paise == 85_050
+    assert event.provider_ref == "AP-MUN-PTAX-2026-000001-a1b2c3d4"
+    assert event.transaction_id == "pg-txn-1" and event.at.timestamp() == 1796018400
+    assert event.event_key == "whatsapp:AP-MUN-PTAX-2026-000001-a1b2c3d4:txn-1:paid"
+
+
+def test_a_failed_transaction_is_a_failed_event_and_a_pending_one_is_nothing_yet() -> None:
+    failed, pending = (
+        payment_status("pending", "failed", transaction="t1"),
+        payment_status("pending", "pending", transaction="t2"),
+    )
+    (event,) = payment_events(update(failed, pending))
+    assert event.kind == "failed" and event.transaction_id is None
+
+
+def test_amounts_in_another_offset_are_converted_to_paise() -> None:
+    status = payment_status("captured", "success")
+    status["payment"]["transaction"]["amount"] = {"value": 8505, "offset": 10}
+    (event,) = payment_events(update(status))
+    assert event.amount_paise == 85_050
+
+
+def test_delivery_statuses_and_messages_are_not_payments() -> None:
+    delivered = {"id": "wamid.x", "recipient_id": "919800000077", "status": "delivered", "timestamp": "1796018400"}
+    message = {
+        "from": "919800000077",
+        "id": "wamid.y",
+        "timestamp": "1796018400",
+        "type": "text",
+        "text": {"body": "hi"},
+    }
+    assert payment_events(update(delivered, messages=[message])) == []
+
+
+def test_the_webhook_is_checked_with_the_app_secret_before_reading() -> None:
+    body = json.dumps(update(payment_status("captured", "success"))).encode()
+    (event,) = parse_webhook(body, {"X-Hub-Signature-256": sign(body, APP_SECRET)}, APP_SECRET)
+    assert event.kind == "paid"
+    with pytest.raises(SignatureMissing):
+        parse_webhook(body, {}, APP_SECRET)
+    with pytest.raises(SignatureInvalid):
+        parse_webhook(body, {"X-Hub-Signature-256": sign(body, "another-secret")}, APP_SECRET)
+    with pytest.raises(SignatureInvalid):  # the bare digest, without Meta's `sha256=`
+        parse_webhook(body, {"X-Hub-Signature-256": sign(body, APP_SECRET).removeprefix("sha256=")}, APP_SECRET)
+
+
+def test_a_signed_body_that_is_not_an_update_is_malformed() -> None:
+    for body in (
+        b"not json",
+        json.dumps({"entry": [{"changes": [{"value": {"statuses": [{"type": "payment"}]}}]}]}).encode(),
+    ):
+        with pytest.raises(MalformedWebhook):
+            parse_webhook(body, {"X-Hub-Signature-256": sign(body, APP_SECRET)}, APP_SECRET)
