@@ -17,6 +17,7 @@ DEV_APP_SECRET = "dev-app-secret"  # noqa: S105
 DEV_VERIFY_TOKEN = "dev-verify-token"  # noqa: S105
 DEV_ACCESS_TOKEN = "dev-access-token"  # noqa: S105
 DEV_DATA_KEY = "dev-data-key-not-for-production"
+DEV_PAYMENT_SECRET = "dev-payment-secret"  # noqa: S105
 
 
 class InsecureSettings(ValueError):
@@ -51,6 +52,14 @@ class Settings(BaseSettings):
     reengagement_template: str | None = None  # approved template sent when the 24-hour window has closed
     reengagement_template_language: str = "te"
     emulator_enabled: bool | None = None  # None: on in dev, off in prod
+    payment_provider: Literal["simulated", "razorpay"] = "simulated"  # the simulated one only in development
+    payment_webhook_secret: SecretStr = SecretStr(DEV_PAYMENT_SECRET)  # signs the simulated gateway's webhooks
+    payment_link_key: SecretStr = SecretStr(DEV_PAYMENT_SECRET)  # keys the tokens of pay links
+    payment_link_minutes: int = Field(default=30, ge=15)
+    razorpay_key_id: str = ""
+    razorpay_key_secret: SecretStr = SecretStr("")
+    razorpay_webhook_secret: SecretStr = SecretStr("")
+    razorpay_api_url: str = "https://api.razorpay.com"
     log_dir: Path = Path("var/tlog")  # the transparency log's tiles and checkpoint, as files
     log_origin: str | None = None  # the log's name; None: PUBLIC_URL's host and port, then "/log"
     log_signing_key: Path | None = None  # C2SP note private key (PRIVATE+KEY+...); dev: made in KEYS_DIR
@@ -76,6 +85,16 @@ class Settings(BaseSettings):
             problems.append("SEVAMITRA_EMULATOR_ENABLED must be off in production")
         if not (self.pdf_signing_key and self.pdf_signing_certificate):
             problems.append("SEVAMITRA_PDF_SIGNING_KEY and SEVAMITRA_PDF_SIGNING_CERTIFICATE are needed in production")
+        if self.payment_provider == "simulated":
+            problems.append("SEVAMITRA_PAYMENT_PROVIDER must be a real gateway in production")
+        if self.payment_link_key.get_secret_value() in ("", DEV_PAYMENT_SECRET):
+            problems.append("SEVAMITRA_PAYMENT_LINK_KEY is missing or a development default")
+        if self.payment_provider == "razorpay" and not (
+            self.razorpay_key_id
+            and self.razorpay_key_secret.get_secret_value()
+            and self.razorpay_webhook_secret.get_secret_value()
+        ):
+            problems.append("SEVAMITRA_RAZORPAY_KEY_ID, _KEY_SECRET and _WEBHOOK_SECRET are needed for Razorpay")
         if not self.log_signing_key:
             problems.append("SEVAMITRA_LOG_SIGNING_KEY is needed in production")
         if problems:

@@ -15,6 +15,11 @@ SECRETS = {
     "SEVAMITRA_PDF_SIGNING_KEY": "/etc/sevamitra/signing.key",
     "SEVAMITRA_PDF_SIGNING_CERTIFICATE": "/etc/sevamitra/signing.crt",
     "SEVAMITRA_LOG_SIGNING_KEY": "/etc/sevamitra/log.key",
+    "SEVAMITRA_PAYMENT_PROVIDER": "razorpay",
+    "SEVAMITRA_PAYMENT_LINK_KEY": "a-real-link-key",
+    "SEVAMITRA_RAZORPAY_KEY_ID": "rzp_live_x",
+    "SEVAMITRA_RAZORPAY_KEY_SECRET": "a-real-key-secret",
+    "SEVAMITRA_RAZORPAY_WEBHOOK_SECRET": "a-real-webhook-secret",
 }
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, office_of, statement_for
+from sevamitra.actions.pay import link_message, order_for
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
@@ -63,6 +64,7 @@ class Turns:
     clock: Clock
     registry: Registry
     maker: CertificateMaker | None = None  # None: decisions are answered without a certificate
+    pay_link: Callable[[str], str] | None = None  # reference -> the link that starts its payment
 
 
 async def converse(turns: Turns, *, limit: int) -> int:
@@ -82,7 +84,15 @@ async def converse(turns: Turns, *, limit: int) -> int:
                     continue
                 recipient = Recipient.of(event.sender)
                 state, replies = await respond(
-                    turns.context, turns.registry, turn, state, event, recipient, now, maker=turns.maker
+                    turns.context,
+                    turns.registry,
+                    turn,
+                    state,
+                    event,
+                    recipient,
+                    now,
+                    maker=turns.maker,
+                    pay_link=turns.pay_link,
                 )
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
@@ -104,12 +114,13 @@ async def respond(
     now: datetime,
     *,
     maker: CertificateMaker | None = None,
+    pay_link: Callable[[str], str] | None = None,
 ) -> tuple[ConversationState, list[Outbound]]:
     """One message through the engine, performing its effects and feeding their outcomes back."""
     result = step(state, event, context, now)
     state, replies, effects = result.state, list(result.replies), list(result.effects)
     while effects:
-        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now, maker, state)
+        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now, maker, state, pay_link)
         follow = step(state, outcome, context, now)
         state = follow.state
         replies += follow.replies
@@ -126,6 +137,7 @@ async def _perform(
     now: datetime,
     maker: CertificateMaker | None,
     state: ConversationState,
+    pay_link: Callable[[str], str] | None = None,
 ) -> Outcome:
     if isinstance(effect, Track):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
@@ -196,9 +208,21 @@ async def _perform(
             ),
         )
     )
-    document = None
+    document: DocumentOut | None = None
+    payment: Outbound | None = None
     granted = decision is not None and decision.outcome == "granted"
-    if granted and maker is not None and service.output.kind in CERTIFYING_OUTPUTS:
+    if granted and fee and service.output.kind == "receipt" and pay_link is not None:
+        # money is due: the receipt comes only once a verified payment arrives (actions.pay.settle)
+        order = order_for(
+            context.texts,
+            submission.language,
+            reference=reference,
+            service=service,
+            amount_paise=fee * 100,
+            citizen=turn.address,
+        )
+        payment = link_message(context.texts, submission.language, order, pay_link(reference))
+    elif granted and maker is not None and service.output.kind in CERTIFYING_OUTPUTS:
         assert decision is not None
         document = await _certify(context, maker, turn, service, submission, decision, reference, now, state)
     return Submitted(
@@ -208,6 +232,7 @@ async def _perform(
         decision=decision,
         amount_inr=fee if decision else None,
         document=document,
+        payment=payment,
     )
 
 

@@ -11,17 +11,23 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from sevamitra.actions.converse import Turns, converse, respond
+from sevamitra.actions.pay import pay_link
 from sevamitra.actions.receive import receive
 from sevamitra.actions.review import run_clock
 from sevamitra.actions.send import Sender
 from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
+from sevamitra.adapters.payments import razorpay, simulated
+from sevamitra.adapters.payments.razorpay import RazorpayLinks
+from sevamitra.adapters.payments.simulated import SimulatedGateway
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.sql.cases import SqlCases
@@ -29,6 +35,7 @@ from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
 from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.sql.migrate import upgrade
+from sevamitra.adapters.sql.payments import SqlPayments
 from sevamitra.adapters.sql.stores import SqlApplications, SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
 from sevamitra.adapters.tlog.files import TileFiles
 from sevamitra.adapters.tlog.keys import load_log_signer
@@ -47,10 +54,12 @@ from sevamitra.bootstrap.certificates import (
 )
 from sevamitra.bootstrap.clock import SystemClock
 from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
+from sevamitra.bootstrap.payments import PaymentsWiring
 from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import TemplateOut
+from sevamitra.core.payments import PaymentProvider
 from sevamitra.core.ports import Clock, Messenger, NewInboxItem
 from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.core.search import ServiceIndex
@@ -103,6 +112,7 @@ class Platform:
     transparency: TransparencyLog
     cases: SqlCases
     access: OfficerAccess
+    payments: PaymentsWiring
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     clock_every: float = 5.0  # seconds between rounds of the SLA clock
     _clock_last: float = field(default=0.0, init=False)
@@ -248,6 +258,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             clock=clock,
             registry=build_registry(settings),
             maker=certifier,
+            pay_link=partial(pay_link, settings.public_url, settings.payment_link_key.get_secret_value()),
         ),
         keys=keys,
         certifier=certifier,
@@ -257,6 +268,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         transparency=transparency,
         cases=SqlCases(engine, sealer),
         access=build_officer_access(engine, sealer, clock),
+        payments=build_payments(settings, engine, sealer, context, certifier, clock, http),
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,
@@ -265,6 +277,46 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         sender=sender,
         http=http,
         _engine_close=engine.dispose,
+    )
+
+
+def build_payments(
+    settings: Settings,
+    engine: AsyncEngine,
+    sealer: AesGcmSealer,
+    context: Context,
+    certifier: Certifier,
+    clock: Clock,
+    http: httpx.AsyncClient,
+) -> PaymentsWiring:
+    """The payment gateway of the settings (the simulated one in development) and its webhooks."""
+    provider: PaymentProvider
+    simulator = None
+    if settings.payment_provider == "razorpay":
+        provider = RazorpayLinks(
+            http,
+            key_id=settings.razorpay_key_id,
+            key_secret=settings.razorpay_key_secret.get_secret_value(),
+            api_url=settings.razorpay_api_url,
+            callback_url=settings.public_url,
+        )
+        webhooks = {
+            "razorpay": partial(razorpay.parse_webhook, secret=settings.razorpay_webhook_secret.get_secret_value())
+        }
+    else:
+        secret = settings.payment_webhook_secret.get_secret_value()
+        provider = simulator = SimulatedGateway(settings.public_url, secret, http)
+        webhooks = {"simulated": partial(simulated.parse_webhook, secret=secret)}
+    return PaymentsWiring(
+        payments=SqlPayments(engine, sealer),
+        webhooks=webhooks,
+        context=context,
+        maker=certifier,
+        clock=clock,
+        simulator=simulator,
+        provider=provider,
+        link_key=settings.payment_link_key.get_secret_value(),
+        link_valid_for=timedelta(minutes=settings.payment_link_minutes),
     )
 
 

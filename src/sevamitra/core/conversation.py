@@ -217,6 +217,7 @@ class Submitted:
     decision: Decision | None = None  # instant services: decided at once
     amount_inr: int | None = None
     document: DocumentOut | None = None  # the certificate, receipt or pass issued at once
+    payment: Outbound | None = None  # money due: the message with the link that pays it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -974,6 +975,10 @@ class _Engine:
                     lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
                 lines.append(self.t("reference_line", reference=event.reference))
         buttons = [self.button("track:", "button_track"), self.button("nav:menu", "button_menu")]
+        if event.payment is not None:
+            self.say(ButtonsOut(body=clip("\n".join(lines), BODY_LIMIT), buttons=tuple(buttons)))
+            self.say(event.payment)
+            return self.state
         if event.document is not None:
             self.say(event.document)
             buttons.insert(0, self.button(f"alerts:on:{event.reference}", "button_alerts_on"))

@@ -14,10 +14,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from sevamitra.bootstrap import Platform, SignatureCheck
 from sevamitra.web.auth import auth_routes
+from sevamitra.web.broadcasts import broadcast_routes
 from sevamitra.web.charter import charter_routes
 from sevamitra.web.dashboard import dashboard_routes
 from sevamitra.web.landing import landing_page
 from sevamitra.web.log import routes as log_routes
+from sevamitra.web.payments import payment_routes
 from sevamitra.web.photos import photo_routes
 from sevamitra.web.templating import Templates
 from sevamitra.web.verification import routes as verification_routes
@@ -82,6 +84,8 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         *dashboard_routes(platform, platform.access, templates=templates),
         *charter_routes(platform, templates=templates),
         *photo_routes(platform),
+        *payment_routes(platform.payments),
+        *broadcast_routes(platform, platform.access, templates),
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))

@@ -8,24 +8,17 @@ with everything it causes, so the provider's retries are harmless and the answer
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from html import escape
-from typing import Literal, Protocol
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sevamitra.actions.pay import settle, start_for
-from sevamitra.core.conversation import Context
+from sevamitra.bootstrap.payments import PaymentsWiring
 from sevamitra.core.payments import (
     MalformedWebhook,
-    PaymentEvent,
-    PaymentProvider,
     PaymentRecord,
-    Payments,
     PaymentStatus,
     ProviderError,
     SignatureMissing,
@@ -33,7 +26,6 @@ from sevamitra.core.payments import (
     format_paise,
     pay_token_valid,
 )
-from sevamitra.core.ports import CertificateMaker, Clock
 from sevamitra.web.templating import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
@@ -41,29 +33,6 @@ log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 1024 * 1024  # providers' events are a few KiB
 PAGE_LANGUAGES = ("te", "en")
 SIMULATED = "simulated"
-WebhookParser = Callable[[bytes, Mapping[str, str]], list[PaymentEvent]]
-Outcome = Literal["paid", "failed"]
-
-
-class Simulator(Protocol):
-    async def complete(self, payment: PaymentRecord, outcome: Outcome, now: datetime) -> int:
-        """Post the gateway's signed webhook for a press of Pay or Fail; the webhook's HTTP status."""
-        ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentsWiring:
-    """What the payment routes need, built by bootstrap."""
-
-    payments: Payments
-    webhooks: Mapping[str, WebhookParser]  # provider name -> its parser, secret bound
-    context: Context
-    maker: CertificateMaker | None
-    clock: Clock
-    simulator: Simulator | None = None  # the simulated gateway's page, in development only
-    provider: PaymentProvider | None = None  # with `link_key`: `GET /pay/{reference}` starts a payment
-    link_key: str = ""  # keys the tokens of pay links (`actions.pay.pay_link`)
-    link_valid_for: timedelta | None = None  # how long an order stays payable
 
 
 def payment_routes(wiring: PaymentsWiring) -> list[BaseRoute]:
