@@ -11,7 +11,8 @@ import pytest
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts
 from sevamitra.adapters.whatsapp.outbound import to_graph_body
 from sevamitra.core.catalogue import Catalogue, Department, Fee, Service, Sla
-from sevamitra.core.conversation import Context, ConversationState, Step, clip, step
+from sevamitra.core.clipping import clip
+from sevamitra.core.conversation import Context, ConversationState, Step, step
 from sevamitra.core.messages import (
     ButtonsOut,
     ChoiceIn,

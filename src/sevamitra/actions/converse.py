@@ -16,9 +16,12 @@ from typing import Any
 from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, office_of, statement_for
 from sevamitra.actions.pay import link_message, order_for
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
+from sevamitra.core.broadcasts import TOPICS
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
+    AlertsChanged,
     AnswerGrievance,
+    ChangeAlerts,
     Comment,
     Commented,
     Context,
@@ -162,6 +165,11 @@ async def _perform(
     if isinstance(effect, Resubmit):
         accepted = await turn.resubmit(effect.reference, effect.answers, now)
         return Resubmitted(reference=effect.reference, accepted=accepted)
+    if isinstance(effect, ChangeAlerts):
+        topics = (effect.topic,) if effect.topic else (TOPICS if effect.area else ())
+        language = state.language or "te"
+        await turn.change_alerts(recipient, topics, effect.area, language, now)
+        return AlertsChanged(topic=effect.topic, area=effect.area)
     if isinstance(effect, JoinGrievance):
         return await _join(context, turn, effect, recipient, now)
     submission = effect.submission

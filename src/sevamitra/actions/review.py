@@ -16,7 +16,8 @@ from sevamitra.actions.issue import CERTIFYING_OUTPUTS, answer_lines, issue, off
 from sevamitra.core.applications import Status, check_transition
 from sevamitra.core.casenotes import case_note, rating_ask, reminder_note
 from sevamitra.core.catalogue import Service
-from sevamitra.core.conversation import Context, clip
+from sevamitra.core.clipping import clip
+from sevamitra.core.conversation import Context
 from sevamitra.core.display import shown_answers
 from sevamitra.core.messages import Button, ButtonsOut, ImageOut, TextOut, outbound_to_dict
 from sevamitra.core.officers import Officer, may_act

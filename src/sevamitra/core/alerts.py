@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sevamitra.core.conversation import BUTTON_TITLE_LIMIT, clip
+from sevamitra.core.clipping import clip
+from sevamitra.core.conversation import BUTTON_TITLE_LIMIT
 from sevamitra.core.messages import Button, ButtonsOut
 from sevamitra.core.texts import Texts
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from sevamitra.core.conversation import clip
+from sevamitra.core.clipping import clip
 from sevamitra.core.jurisdictions import Jurisdictions
 from sevamitra.core.messages import TemplateOut, TextOut, outbound_to_dict
 from sevamitra.core.officers import Officer, within

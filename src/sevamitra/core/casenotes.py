@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sevamitra.core.catalogue import Service
-from sevamitra.core.conversation import BODY_LIMIT, BUTTON_TITLE_LIMIT, clip, rating_list
+from sevamitra.core.clipping import clip
+from sevamitra.core.conversation import BODY_LIMIT, BUTTON_TITLE_LIMIT, rating_list
 from sevamitra.core.messages import (
     Button,
     ButtonsOut,

@@ -10,14 +10,22 @@ back in as an event (`Submitted`, `Tracked`, `Watched`). Reply ids are small str
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sevamitra.core.applications import ApplicationView, Submission, normalise_reference
+from sevamitra.core.broadcasts import (
+    Unsubscribe,
+    area_name,
+    parse_alert_command,
+    resolve_area,
+    subscribed_text,
+    unsubscribed_text,
+)
 from sevamitra.core.catalogue import Catalogue, Department, Service
+from sevamitra.core.clipping import clip
 from sevamitra.core.decisions import Decision
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.forms import (
@@ -65,31 +73,6 @@ BUTTON_TITLE_LIMIT = 20
 BODY_LIMIT = 1024
 IDLE_TIMEOUT = timedelta(minutes=30)
 INDIA = timedelta(hours=5, minutes=30)  # dates a citizen reads are Indian dates
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, with an ellipsis when cut, never inside a syllable."""
-    if len(text) <= limit:
-        return text
-    cut = limit - 1
-    while cut > 0 and not _syllable_boundary(text, cut):
-        cut -= 1
-    return text[:cut].rstrip() + "…"
-
-
-def _syllable_boundary(text: str, i: int) -> bool:
-    """Whether a cut before `text[i]` keeps every syllable whole (no orphan vowel sign, virama, conjunct)."""
-    joiners = "\u200c\u200d"
-    here, before = text[i], text[i - 1]
-    return not (
-        unicodedata.category(here).startswith("M")
-        or here in joiners
-        or before in joiners
-        or unicodedata.combining(before) == _VIRAMA_CLASS
-    )
-
-
-_VIRAMA_CLASS = 9  # Unicode canonical combining class of viramas: the next letter joins this one
 
 
 # ---------------------------------------------------------------- state, effects, outcomes
@@ -206,7 +189,17 @@ class AnswerGrievance:
     fixed: bool
 
 
-Effect = Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment | AnswerGrievance | JoinGrievance
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeAlerts:
+    """Opt in to alerts (`area` set) on a topic (None: every topic), or out of them (`area` None)."""
+
+    topic: str | None
+    area: str | None = None
+
+
+Effect = (
+    Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment | AnswerGrievance | JoinGrievance | ChangeAlerts
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -281,8 +274,15 @@ class Joined:
     joined: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertsChanged:
+    topic: str | None
+    area: str | None  # None: opted out
+
+
 Outcome = (
-    Submitted
+    AlertsChanged
+    | Submitted
     | Tracked
     | Watched
     | CorrectionLoaded
@@ -416,6 +416,8 @@ class _Engine:
         first, _, rest = text.partition(" ")
         if inbound.forwarded and self.state.screen != "form":
             return self.check_message(raw)
+        if self.state.screen not in ("form", "confirm") and (asked := self.alert_command(raw)) is not None:
+            return asked
         if self.state.screen != "form" and (checked := self.check_words(raw)) is not None:
             return self.check_message(checked) if checked else self.say_how_to_check()
         if text in self.words("words.reset"):
@@ -846,6 +848,25 @@ class _Engine:
         self.say(self.t("submitting"))
         return replace(self.state, draft=None, screen="service")
 
+    def alert_command(self, raw: str) -> ConversationState | None:
+        """Opting in to or out of alerts in words ("weather alerts Nunna", "stop alerts"), or None."""
+        command = parse_alert_command(raw, self.context.texts, self.language)
+        if command is None:
+            return None
+        if isinstance(command, Unsubscribe):
+            self.effects.append(ChangeAlerts(topic=command.topic))
+            return self.state
+        if command.area is None:
+            self.say(self.t("alerts.ask_area"))
+            return self.state
+        places = self.context.places
+        area = resolve_area(command.area, self.context.texts, places) if places is not None else None
+        if area is None:
+            self.say(self.t("alerts.area_not_found", words=command.area))
+            return self.state
+        self.effects.append(ChangeAlerts(topic=command.topic, area=area))
+        return self.state
+
     def check_words(self, raw: str) -> str | None:
         """The text after a "check" word ("" when nothing follows), or None when it is not a check."""
         text = raw.casefold()
@@ -937,6 +958,14 @@ class _Engine:
             skip = self.button("comment:skip", "button_skip_comment")
             self.say(ButtonsOut(body=self.t("rating_comment_ask"), buttons=(skip,)))
             return replace(self.state, comment_on=event.reference)
+        if isinstance(event, AlertsChanged):
+            if event.area is None:
+                self.say(unsubscribed_text(self.context.texts, self.language, event.topic))
+            else:
+                places = self.context.places
+                name = area_name(self.context.texts, places, event.area, self.language) if places else event.area
+                self.say(subscribed_text(self.context.texts, self.language, event.topic, name))
+            return self.state
         if isinstance(event, NearbyFound):
             return self.nearby(event)
         if isinstance(event, Joined):

@@ -222,6 +222,12 @@ class CitizenTurn(Protocol):
         """Store the citizen's report attached to an open grievance; returns its own reference."""
         ...
 
+    async def change_alerts(
+        self, recipient: Recipient, topics: Sequence[str], area: str | None, language: str, now: datetime
+    ) -> int:
+        """Subscribe to `topics` for `area`, or (area None) unsubscribe from them (no topics: all)."""
+        ...
+
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """Keep the citizen's comment with their rating of an application of theirs."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ class MemoryTurn:
     settled: list[tuple[str, Status, Case | None]] = field(default_factory=list)
     nearby: tuple[str, int] | None = None  # what nearby_open finds
     joins: dict[str, str] = field(default_factory=dict)
+    alerts: list[tuple[tuple[str, ...], str | None]] = field(default_factory=list)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -85,6 +86,12 @@ class MemoryTurn:
         reference = await self.submit(application)
         self.joins[reference] = joined
         return reference
+
+    async def change_alerts(
+        self, recipient: Recipient, topics: Sequence[str], area: str | None, language: str, now: datetime
+    ) -> int:
+        self.alerts.append((tuple(topics), area))
+        return len(topics)
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         if reference not in self.ratings:

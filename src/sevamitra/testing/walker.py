@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from sevamitra.core.applications import due_at, format_reference, reference_prefix
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
+    AlertsChanged,
     AnswerGrievance,
+    ChangeAlerts,
     Comment,
     Commented,
     Context,
@@ -76,6 +78,8 @@ class Walk:
             return Watched(number=effect.number, on=effect.on, found=False)  # walks issue no certificates
         if isinstance(effect, LoadCorrection):
             return CorrectionLoaded(reference=effect.reference)  # nothing was returned to this walker
+        if isinstance(effect, ChangeAlerts):
+            return AlertsChanged(topic=effect.topic, area=effect.area)
         if isinstance(effect, JoinGrievance):
             return Joined(reference="AP-X-2026-000001", joined=effect.joined)
         if isinstance(effect, AnswerGrievance):

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
+from sevamitra.adapters.sql.subscriptions import add_subscriptions, remove_subscriptions
 from sevamitra.adapters.sql.tables import (
     application_events,
     applications,
@@ -443,6 +444,23 @@ class SqlCitizenTurn:
             )
         )
         return reference
+
+    async def change_alerts(
+        self, recipient: Recipient, topics: Sequence[str], area: str | None, language: str, now: datetime
+    ) -> int:
+        if area is None:
+            if not topics:
+                return await remove_subscriptions(self.connection, self.address)
+            return sum([await remove_subscriptions(self.connection, self.address, t) for t in topics])
+        return await add_subscriptions(
+            self.connection,
+            address=self.address,
+            recipient=recipient,
+            topics=topics,
+            area=area,
+            language=language,
+            now=now,
+        )
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """The comment that goes with this citizen's rating of their application."""

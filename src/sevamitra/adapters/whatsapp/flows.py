@@ -49,7 +49,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from sevamitra.core.catalogue import Service
-from sevamitra.core.conversation import clip
+from sevamitra.core.clipping import clip
 from sevamitra.core.fields import MAX_AGE, FieldSpec, date_window
 from sevamitra.core.texts import Texts
 
