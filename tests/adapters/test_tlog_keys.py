@@ -32,3 +32,14 @@ def test_a_key_of_another_log_is_refused(tmp_path: Path) -> None:
     load_log_signer(tmp_path / "k", "one.example/log", create=True)
     with pytest.raises(ValueError, match="origin"):
         load_log_signer(tmp_path / "k", "two.example/log", create=False)
+
+
+def test_a_development_log_on_another_origin_gets_its_own_key(tmp_path: Path) -> None:
+    from sevamitra.bootstrap import log_signer
+    from sevamitra.settings import Settings
+
+    first = log_signer(Settings(keys_dir=tmp_path, public_url="http://127.0.0.1:8000"))
+    other = log_signer(Settings(keys_dir=tmp_path, public_url="http://127.0.0.1:8765"))
+    again = log_signer(Settings(keys_dir=tmp_path, public_url="http://127.0.0.1:8000"))
+    assert first.name == "127.0.0.1:8000/log" and other.name == "127.0.0.1:8765/log"
+    assert again.vkey == first.vkey != other.vkey

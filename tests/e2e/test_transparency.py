@@ -55,6 +55,7 @@ async def logged(database_url: str, tmp_path: Path) -> AsyncIterator[Logged]:
             database_url,
             tmp_path,
             log_origin=ORIGIN,
+            log_signing_key=tmp_path / "keys" / "log.key",
             log_witnesses=[f"{url} {cosigner.vkey}"],
             log_interval_seconds=0.2,
         ) as running,

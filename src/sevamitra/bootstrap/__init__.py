@@ -321,10 +321,12 @@ def build_payments(
 
 
 def log_signer(settings: Settings) -> NoteSigner:
-    """The log's key: the configured file, or (development) one made once in KEYS_DIR."""
+    """The log's key: the configured file, or (development) one made once in KEYS_DIR for each origin,
+    so serving on another port makes that log its own key instead of failing to start."""
     if settings.log_signing_key:
         return load_log_signer(settings.log_signing_key, settings.origin, create=False)
-    return load_log_signer(settings.keys_dir / "log.key", settings.origin, create=True)
+    per_origin = hashlib.sha256(settings.origin.encode()).hexdigest()[:12]
+    return load_log_signer(settings.keys_dir / f"log-{per_origin}.key", settings.origin, create=True)
 
 
 def migrate(settings: Settings) -> None:
