@@ -18,14 +18,13 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
-from sevamitra.adapters.sql.stores import _unseal, insert_certificate
+from sevamitra.adapters.sql.stores import enqueue_message, insert_certificate, record_event, unseal_json
 from sevamitra.adapters.sql.tables import (
     application_events,
     applications,
     attachments,
     grievance_joins,
     officers,
-    outbox,
 )
 from sevamitra.core.applications import Status
 from sevamitra.core.messages import Recipient
@@ -44,7 +43,7 @@ def _record(row: Any, sealer: Sealer) -> CaseRecord:
         language=row.language,
         address=row.address,
         recipient=Recipient(wa_id=row.wa_id, user_id=row.user_id),
-        answers=_unseal(sealer, row.answers),
+        answers=unseal_json(sealer, row.answers),
         submitted_at=row.submitted_at,
         due_at=row.due_at,
         case=Case.from_dict(row.workflow) if row.workflow else None,
@@ -78,26 +77,11 @@ class SqlCaseTransaction:
         )
 
     async def event(self, actor: str, kind: str, detail: dict[str, Any] | None = None) -> None:
-        await self.connection.execute(
-            insert(application_events).values(
-                reference=self.record.reference, at=self.now, actor=actor, kind=kind, detail=detail
-            )
-        )
+        await record_event(self.connection, self.record.reference, self.now, actor, kind, detail)
 
     async def notify(self, recipient: Recipient, address: str, payload: dict[str, Any]) -> None:
         """A message in the outbox, sent after the commit."""
-        await self.connection.execute(
-            insert(outbox).values(
-                address=address,
-                wa_id=recipient.wa_id,
-                user_id=recipient.user_id,
-                payload=payload,
-                state="pending",
-                attempts=0,
-                next_attempt_at=self.now,
-                created_at=self.now,
-            )
-        )
+        await enqueue_message(self.connection, address, recipient, payload, self.now)
 
     async def attach(self, officer_id: int, content_type: str, data: bytes) -> int:
         inserted = await self.connection.execute(

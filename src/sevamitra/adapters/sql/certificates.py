@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from sevamitra.adapters.sql.stores import append_log_entry, insert_certificate
-from sevamitra.adapters.sql.tables import certificates, conversations, outbox, signing_keys
+from sevamitra.adapters.sql.stores import append_log_entry, enqueue_message, insert_certificate
+from sevamitra.adapters.sql.tables import certificates, conversations, signing_keys
 from sevamitra.core import logentries
+from sevamitra.core.messages import Recipient
 from sevamitra.core.ports import IssuedCertificate
 
 
@@ -124,11 +125,11 @@ async def _salted(connection: AsyncConnection, number: str) -> tuple[bytes, byte
     return salt, row.cose
 
 
-def _recipient(address: str, wa_id: str | None, user_id: str | None) -> dict[str, str | None]:
+def _recipient(address: str, wa_id: str | None, user_id: str | None) -> Recipient:
     """Who the holder is on WhatsApp: their conversation says; else the address (a number is a wa_id)."""
     if wa_id or user_id:
-        return {"wa_id": wa_id, "user_id": user_id}
-    return {"wa_id": address, "user_id": None} if address.isdigit() else {"wa_id": None, "user_id": address}
+        return Recipient(wa_id=wa_id, user_id=user_id)
+    return Recipient(wa_id=address) if address.isdigit() else Recipient(user_id=address)
 
 
 class SqlCertificates:
@@ -211,17 +212,8 @@ class SqlCertificates:
                     .where(certificates.c.number == number)
                 )
             ).one()
-            await connection.execute(
-                insert(outbox).values(
-                    address=holder.address,
-                    **_recipient(holder.address, holder.wa_id, holder.user_id),
-                    payload=compose(holder.language),
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            recipient = _recipient(holder.address, holder.wa_id, holder.user_id)
+            await enqueue_message(connection, holder.address, recipient, compose(holder.language), now)
         return True
 
     async def withdrawn(self) -> list[CertificateRow]:

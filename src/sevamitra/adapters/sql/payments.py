@@ -24,13 +24,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.engine import is_sqlite
-from sevamitra.adapters.sql.stores import _unseal, insert_certificate
+from sevamitra.adapters.sql.stores import enqueue_message, insert_certificate, record_event, unseal_json
 from sevamitra.adapters.sql.tables import (
-    application_events,
     applications,
     booking_slots,
     bookings,
-    outbox,
     payment_events,
     payments,
     reference_counters,
@@ -224,18 +222,7 @@ class SqlPaymentTransaction:
 
     async def notify(self, recipient: Recipient, address: str, payload: dict[str, Any]) -> None:
         """A message in the outbox, sent after the commit."""
-        await self.connection.execute(
-            insert(outbox).values(
-                address=address,
-                wa_id=recipient.wa_id,
-                user_id=recipient.user_id,
-                payload=payload,
-                state="pending",
-                attempts=0,
-                next_attempt_at=self.now,
-                created_at=self.now,
-            )
-        )
+        await enqueue_message(self.connection, address, recipient, payload, self.now)
 
     async def receipt_number(self, year: int) -> str:
         """The next receipt number: one upsert, so two first receipts of a year never collide."""
@@ -264,11 +251,7 @@ class SqlPaymentTransaction:
         return await confirm_seat(self.connection, self.payment.reference, self.now, sqlite=self.sqlite)
 
     async def history(self, kind: str, detail: dict[str, Any]) -> None:
-        await self.connection.execute(
-            insert(application_events).values(
-                reference=self.payment.reference, at=self.now, actor="payment", kind=kind, detail=detail
-            )
-        )
+        await record_event(self.connection, self.payment.reference, self.now, "payment", kind, detail)
 
     async def issued(self) -> None:
         await self.connection.execute(
@@ -487,7 +470,7 @@ class SqlPayments:
             language=row.language,
             address=row.address,
             recipient=Recipient(wa_id=row.wa_id, user_id=row.user_id),
-            answers=_unseal(self.sealer, row.answers),
+            answers=unseal_json(self.sealer, row.answers),
             status=row.status,
             decision=row.decision,
         )

@@ -6,7 +6,7 @@ connection under the SQLAlchemy connection, so inside its transaction), on SQLit
 Each batch takes its reference numbers from `reference_counters` in its own transaction, as the
 platform does for one application, so the platform's numbering carries on after the seeded rows
 and a batch that fails leaves a gap in the numbers, never a duplicate. Answers are sealed as the
-platform seals them (as `stores._seal` does), with the platform's data key and in its JSON form.
+platform seals them (as `stores.seal_json` does), with the platform's data key and in its JSON form.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ class SqlSeeder:
         return "VACUUM (ANALYZE) applications, application_events, ratings"
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # as `stores._seal` writes JSON, made once
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # as `stores.seal_json` writes JSON, made once
 
 
 def _json_text(value: Any) -> str:

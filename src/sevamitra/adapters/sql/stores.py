@@ -134,12 +134,50 @@ class SqlInbox:
         ]
 
 
-def _seal(sealer: Sealer, data: Any) -> str:
+def seal_json(sealer: Sealer, data: Any) -> str:
     return sealer.seal(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def _unseal(sealer: Sealer, sealed: str) -> Any:
+def unseal_json(sealer: Sealer, sealed: str) -> Any:
     return json.loads(sealer.open(sealed))
+
+
+def outbox_row(
+    address: str, recipient: Recipient, payload: dict[str, Any], now: datetime, *, cause: int | None = None
+) -> dict[str, Any]:
+    """A pending outbox row: one message to one citizen, sent after the caller's commit."""
+    return {
+        "address": address,
+        "wa_id": recipient.wa_id,
+        "user_id": recipient.user_id,
+        "payload": payload,
+        "cause": cause,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+async def enqueue_message(
+    connection: AsyncConnection, address: str, recipient: Recipient, payload: dict[str, Any], now: datetime
+) -> None:
+    """Queue one message in the caller's transaction."""
+    await connection.execute(insert(outbox).values(outbox_row(address, recipient, payload, now)))
+
+
+async def record_event(
+    connection: AsyncConnection,
+    reference: str,
+    at: datetime,
+    actor: str,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A line in an application's history, in the caller's transaction."""
+    await connection.execute(
+        insert(application_events).values(reference=reference, at=at, actor=actor, kind=kind, detail=detail)
+    )
 
 
 async def next_number(connection: AsyncConnection, prefix: str, year: int, *, count: int = 1) -> int:
@@ -184,7 +222,7 @@ async def insert_application(
             wa_id=application.recipient.wa_id,
             user_id=application.recipient.user_id,
             language=submission.language,
-            answers=_seal(sealer, dict(submission.answers)),
+            answers=seal_json(sealer, dict(submission.answers)),
             status=application.status.value,
             decision=application.decision,
             fee_inr=application.fee_inr,
@@ -202,15 +240,7 @@ async def insert_application(
         )
     )
     if case is not None:
-        await connection.execute(
-            insert(application_events).values(
-                reference=reference,
-                at=application.submitted_at,
-                actor="citizen",
-                kind="submitted",
-                detail={"desk": case.desk},
-            )
-        )
+        await record_event(connection, reference, application.submitted_at, "citizen", "submitted", {"desk": case.desk})
 
 
 class SqlApplications:
@@ -262,19 +292,7 @@ class SqlCitizenTurn:
         self._save = (state, recipient)
 
     def enqueue(self, recipient: Recipient, payload: dict[str, Any], now: datetime, *, cause: int | None) -> None:
-        self._outbox.append(
-            {
-                "address": self.address,
-                "wa_id": recipient.wa_id,
-                "user_id": recipient.user_id,
-                "payload": payload,
-                "cause": cause,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-        )
+        self._outbox.append(outbox_row(self.address, recipient, payload, now, cause=cause))
 
     async def submit(self, application: NewApplication) -> str:
         """Store an application under a fresh reference number, in this turn's transaction."""
@@ -339,13 +357,13 @@ class SqlCitizenTurn:
         ).first()
         if row is None or row.workflow is None:
             return False
-        merged = {**_unseal(self.sealer, row.answers), **answers}
+        merged = {**unseal_json(self.sealer, row.answers), **answers}
         case = resubmitted(Case.from_dict(row.workflow), now)
         await self.connection.execute(
             update(applications)
             .where(applications.c.reference == reference)
             .values(
-                answers=_seal(self.sealer, merged),
+                answers=seal_json(self.sealer, merged),
                 status=Status.UNDER_REVIEW.value,
                 workflow=case.to_dict(),
                 step_due_at=case.step_due_at,
@@ -353,11 +371,7 @@ class SqlCitizenTurn:
                 updated_at=now,
             )
         )
-        await self.connection.execute(
-            insert(application_events).values(
-                reference=reference, at=now, actor="citizen", kind="resubmitted", detail={"fields": sorted(answers)}
-            )
-        )
+        await record_event(self.connection, reference, now, "citizen", "resubmitted", {"fields": sorted(answers)})
         return True
 
     async def rate(self, reference: str, score: int, now: datetime) -> bool:
@@ -395,7 +409,7 @@ class SqlCitizenTurn:
             reference=reference,
             service_id=row.service_id,
             case=Case.from_dict(row.workflow),
-            answers=_unseal(self.sealer, row.answers),
+            answers=unseal_json(self.sealer, row.answers),
         )
 
     async def settle_grievance(
@@ -414,9 +428,7 @@ class SqlCitizenTurn:
             )
         )
         detail = {"to": case.desk} if case and status is not Status.CLOSED else None
-        await self.connection.execute(
-            insert(application_events).values(reference=reference, at=now, actor="citizen", kind=kind, detail=detail)
-        )
+        await record_event(self.connection, reference, now, "citizen", kind, detail)
 
     async def nearby_open(
         self, service_id: str, latitude: float, longitude: float, meters: int
@@ -438,11 +450,7 @@ class SqlCitizenTurn:
     async def join(self, application: NewApplication, joined: str) -> str:
         reference = await submit_application(self.connection, self.sealer, self.address, application)
         await self.connection.execute(insert(grievance_joins).values(reference=reference, joined=joined, at=self._now))
-        await self.connection.execute(
-            insert(application_events).values(
-                reference=joined, at=self._now, actor="citizen", kind="joined", detail={"reference": reference}
-            )
-        )
+        await record_event(self.connection, joined, self._now, "citizen", "joined", {"reference": reference})
         return reference
 
     async def change_alerts(
@@ -486,7 +494,7 @@ class SqlCitizenTurn:
         if self._save is not None:
             state, recipient = self._save
             values = {
-                "state": _seal(self.sealer, state),
+                "state": seal_json(self.sealer, state),
                 "wa_id": recipient.wa_id,
                 "user_id": recipient.user_id,
                 "updated_at": self._now,
@@ -543,7 +551,7 @@ class SqlConversations:
                 sealer=self.sealer,
                 address=address,
                 pending=[_record(r) for r in rows],
-                state=_unseal(self.sealer, sealed) if sealed is not None else None,
+                state=unseal_json(self.sealer, sealed) if sealed is not None else None,
                 _now=now,
             )
             yield turn
@@ -679,18 +687,7 @@ class SqlOutbox:
                 .values(state=outcome, attempts=record.attempts + 1, lease_until=None, **_error_values(error))
             )
             if follow_up is not None:
-                await connection.execute(
-                    insert(outbox).values(
-                        address=record.address,
-                        wa_id=record.recipient.wa_id,
-                        user_id=record.recipient.user_id,
-                        payload=follow_up,
-                        state="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
+                await enqueue_message(connection, record.address, record.recipient, follow_up, now)
 
 
 class SqlStatuses:
