@@ -18,6 +18,7 @@ DEV_VERIFY_TOKEN = "dev-verify-token"  # noqa: S105
 DEV_ACCESS_TOKEN = "dev-access-token"  # noqa: S105
 DEV_DATA_KEY = "dev-data-key-not-for-production"
 DEV_PAYMENT_SECRET = "dev-payment-secret"  # noqa: S105
+DEV_PAYMENT_CONFIGURATION = "dev-payment-configuration"  # the emulator accepts any name
 
 
 class InsecureSettings(ValueError):
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
     reengagement_template: str | None = None  # approved template sent when the 24-hour window has closed
     reengagement_template_language: str = "te"
     emulator_enabled: bool | None = None  # None: on in dev, off in prod
-    payment_provider: Literal["simulated", "razorpay"] = "simulated"  # the simulated one only in development
+    payment_provider: Literal["simulated", "razorpay", "whatsapp"] = "simulated"  # simulated: development only
     payment_webhook_secret: SecretStr = SecretStr(DEV_PAYMENT_SECRET)  # signs the simulated gateway's webhooks
     payment_link_key: SecretStr = SecretStr(DEV_PAYMENT_SECRET)  # keys the tokens of pay links
     payment_link_minutes: int = Field(default=30, ge=15)
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     razorpay_key_secret: SecretStr = SecretStr("")
     razorpay_webhook_secret: SecretStr = SecretStr("")
     razorpay_api_url: str = "https://api.razorpay.com"
+    whatsapp_payment_configuration: str = DEV_PAYMENT_CONFIGURATION  # its name in WhatsApp Manager
     log_dir: Path = Path("var/tlog")  # the transparency log's tiles and checkpoint, as files
     log_origin: str | None = None  # the log's name; None: PUBLIC_URL's host and port, then "/log"
     log_signing_key: Path | None = None  # C2SP note private key (PRIVATE+KEY+...); dev: made in KEYS_DIR
@@ -95,6 +97,9 @@ class Settings(BaseSettings):
             and self.razorpay_webhook_secret.get_secret_value()
         ):
             problems.append("SEVAMITRA_RAZORPAY_KEY_ID, _KEY_SECRET and _WEBHOOK_SECRET are needed for Razorpay")
+        configuration = self.whatsapp_payment_configuration
+        if self.payment_provider == "whatsapp" and configuration in ("", DEV_PAYMENT_CONFIGURATION):
+            problems.append("SEVAMITRA_WHATSAPP_PAYMENT_CONFIGURATION is needed for WhatsApp payments")
         if not self.log_signing_key:
             problems.append("SEVAMITRA_LOG_SIGNING_KEY is needed in production")
         if problems:

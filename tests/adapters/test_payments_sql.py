@@ -17,7 +17,8 @@ from sevamitra.actions.pay import order_for, record_refund, settle, start_for, s
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.payments.simulated import SimulatedGateway
-from sevamitra.adapters.sql.payments import SqlBookings, SqlPayments
+from sevamitra.adapters.sql.bookings import SqlBookings
+from sevamitra.adapters.sql.payments import SqlPayments
 from sevamitra.adapters.sql.stores import insert_application
 from sevamitra.adapters.sql.tables import (
     application_events,

@@ -1,5 +1,5 @@
-"""WhatsApp payments in India: the `order_details` message against Meta's own example, and the
-`payment` status webhooks parsed into payment events."""
+"""WhatsApp payments in India: the order to send, and the `payment` status webhooks parsed into
+payment events (the `order_details` body itself: tests/unit/test_whatsapp_order.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from sevamitra.adapters.payments.whatsapp import WhatsAppPay, order_details_message, parse_webhook, payment_events
+from sevamitra.adapters.payments.whatsapp import WhatsAppPay, parse_webhook, payment_events
 from sevamitra.adapters.whatsapp.signature import sign
+from sevamitra.core.messages import OrderOut, outbound_from_dict
 from sevamitra.core.payments import MalformedWebhook, Order, SignatureInvalid, SignatureMissing
-from tests.support.whatsapp_schema import request_examples
 
 APP_SECRET = "wa-app-secret"
 ORDER = Order(
@@ -23,74 +23,14 @@ ORDER = Order(
 )
 
 
-def shape_errors(ours: Any, theirs: Any, path: str = "") -> list[str]:
-    """Where `ours` uses a key Meta's example does not have, or a value of another JSON type."""
-    if isinstance(theirs, dict):
-        if not isinstance(ours, dict):
-            return [f"{path}: expected an object"]
-        return [
-            error
-            for key, value in ours.items()
-            for error in (
-                shape_errors(value, theirs[key], f"{path}.{key}") if key in theirs else [f"{path}.{key}: unknown"]
-            )
-        ]
-    if isinstance(theirs, list):
-        if not isinstance(ours, list) or not ours:
-            return [f"{path}: expected a non-empty array"]
-        return [error for item in ours for error in shape_errors(item, theirs[0], f"{path}[]")]
-    numeric = (int, float)
-    same = isinstance(ours, numeric) if isinstance(theirs, numeric) else isinstance(ours, type(theirs))
-    return [] if same else [f"{path}: {type(ours).__name__} where Meta has {type(theirs).__name__}"]
-
-
-def test_the_order_details_message_has_the_shape_of_metas_example() -> None:
-    example = request_examples()["Send Order Details Message"]
-    body = order_details_message(
-        ORDER, reference_id="AP-MUN-PTAX-2026-000001-a1b2c3d4", configuration="ap-upi", to="919800000077"
-    )
-    assert shape_errors(body, example) == []
-    interactive = body["interactive"]
-    assert body["type"] == "interactive" and body["to"] == "919800000077"
-    assert interactive["type"] == "order_details" and interactive["action"]["name"] == "review_and_pay"
-    parameters = interactive["action"]["parameters"]
-    assert parameters["type"] == "digital-goods" and parameters["payment_type"] == "upi"
-    assert parameters["payment_configuration"] == "ap-upi" and parameters["currency"] == "INR"
-    order = parameters["order"]
-    assert order["status"] == "pending"
-    assert parameters["total_amount"] == {"value": 85_050, "offset": 100}
-    total = order["subtotal"]["value"] + order["tax"]["value"]
-    assert (
-        total
-        == parameters["total_amount"]["value"]
-        == sum(i["amount"]["value"] * i["quantity"] for i in order["items"])
-    )
-    assert interactive["body"]["text"] == ORDER.message
-
-
-def test_every_field_metas_example_requires_is_there() -> None:
-    body = order_details_message(ORDER, reference_id="R-1", configuration="ap-upi", to="919800000077")
-    parameters = body["interactive"]["action"]["parameters"]
-    assert {
-        "reference_id",
-        "type",
-        "payment_type",
-        "payment_configuration",
-        "currency",
-        "total_amount",
-        "order",
-    } <= set(parameters)
-    assert {"status", "items", "subtotal", "tax"} <= set(parameters["order"])
-    assert {"retailer_id", "name", "amount", "quantity"} <= set(parameters["order"]["items"][0])
-
-
 async def test_create_returns_the_message_to_send_and_no_link() -> None:
     created = await WhatsAppPay("ap-upi").create(ORDER)
     assert created.link is None and created.message is not None
-    reference_id = created.message["interactive"]["action"]["parameters"]["reference_id"]
+    message = outbound_from_dict(dict(created.message))  # channel-neutral: the outbox's own form
+    assert isinstance(message, OrderOut) and message.configuration == "ap-upi"
+    reference_id = message.reference_id
     assert created.provider_ref == reference_id and len(reference_id) <= 35
     assert reference_id.startswith("AP-MUN-PTAX-2026-000001-")
-    assert "to" not in created.message  # the sender addresses it
     other = await WhatsAppPay("ap-upi").create(ORDER)
     assert other.provider_ref != created.provider_ref
 

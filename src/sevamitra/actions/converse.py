@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, office_of, statement_for
-from sevamitra.actions.pay import link_message, order_for
+from sevamitra.actions.pay import AskPayment, order_for
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.broadcasts import TOPICS
 from sevamitra.core.catalogue import Service
@@ -45,16 +45,25 @@ from sevamitra.core.conversation import (
     Watched,
     step,
 )
-from sevamitra.core.decisions import Decision, Registry, decide, lookup_keys
+from sevamitra.core.decisions import (
+    Decision,
+    Registry,
+    booking_request,
+    decide,
+    lookup_keys,
+    taken_meanwhile,
+    with_places,
+)
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
 from sevamitra.core.ports import CertificateMaker, CitizenTurn, Clock, Conversations, NewApplication
-from sevamitra.core.workflow import applicant_place, next_clock, open_case, reopened, shared_location
+from sevamitra.core.workflow import Place, applicant_place, next_clock, open_case, reopened, shared_location
 
 log = logging.getLogger(__name__)
 
 Parse = Callable[[str, dict[str, Any]], Event | None]
 INDIA = timedelta(hours=5, minutes=30)
+PAID_OUTPUTS = frozenset({"receipt", "booking_pass"})  # issued once the fee due on the decision is paid
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,7 +76,7 @@ class Turns:
     clock: Clock
     registry: Registry
     maker: CertificateMaker | None = None  # None: decisions are answered without a certificate
-    pay_link: Callable[[str], str] | None = None  # reference -> the link that starts its payment
+    ask_payment: AskPayment | None = None  # asks for a fee due now: a pay link, or an order paid in the chat
 
 
 async def converse(turns: Turns, *, limit: int) -> int:
@@ -95,7 +104,7 @@ async def converse(turns: Turns, *, limit: int) -> int:
                     recipient,
                     now,
                     maker=turns.maker,
-                    pay_link=turns.pay_link,
+                    ask_payment=turns.ask_payment,
                 )
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
@@ -117,13 +126,13 @@ async def respond(
     now: datetime,
     *,
     maker: CertificateMaker | None = None,
-    pay_link: Callable[[str], str] | None = None,
+    ask_payment: AskPayment | None = None,
 ) -> tuple[ConversationState, list[Outbound]]:
     """One message through the engine, performing its effects and feeding their outcomes back."""
     result = step(state, event, context, now)
     state, replies, effects = result.state, list(result.replies), list(result.effects)
     while effects:
-        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now, maker, state, pay_link)
+        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now, maker, state, ask_payment)
         follow = step(state, outcome, context, now)
         state = follow.state
         replies += follow.replies
@@ -140,7 +149,7 @@ async def _perform(
     now: datetime,
     maker: CertificateMaker | None,
     state: ConversationState,
-    pay_link: Callable[[str], str] | None = None,
+    ask_payment: AskPayment | None = None,
 ) -> Outcome:
     if isinstance(effect, Track):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
@@ -185,41 +194,40 @@ async def _perform(
         name = service.delivery.registry
         keys = {key: answers.get(key) for key in lookup_keys(name)}
         record = await registry.lookup(name, service.id, keys)
-        decision = decide(name, service.id, answers, record, today=(now + INDIA).date())
+        decision = decide(name, service.id, answers, record, today=(now + INDIA).date(), fee=service.fee)
         status = Status.DECIDED if decision.outcome == "granted" else Status.NOT_FOUND
         fee = decision.amount_inr if decision.amount_inr is not None else fee_amount(service.fee, answers, record)
-    case = open_case(service, answers, now) if service.delivery.kind == "reviewed" else None
+    located = _located(context, answers) if service.delivery.kind == "reviewed" else None
+    case = open_case(service, answers, now, place=located) if service.delivery.kind == "reviewed" else None
     shared = shared_location(answers)
-    reference = await turn.submit(
-        NewApplication(
-            submission=submission,
-            recipient=recipient,
-            reference_prefix=reference_prefix(service),
-            status=status,
-            submitted_at=now,
-            due_at=now if decision else due_at(service, now),
-            department_id=service.department_id,
-            district=applicant_place(answers).district or None,
-            case=case,
-            clock_at=next_clock(case, service) if case else None,
-            latitude=shared[0] if shared else None,
-            longitude=shared[1] if shared else None,
-            fee_inr=fee,
-            decision=(
-                {
-                    "outcome": decision.outcome,
-                    "facts": [list(f) for f in decision.facts],
-                    "amount_inr": decision.amount_inr,
-                }
-                if decision
-                else None
-            ),
-        )
+    application = NewApplication(
+        submission=submission,
+        recipient=recipient,
+        reference_prefix=reference_prefix(service),
+        status=status,
+        submitted_at=now,
+        due_at=now if decision else due_at(service, now),
+        department_id=service.department_id,
+        district=(located or applicant_place(answers)).district or None,
+        case=case,
+        clock_at=next_clock(case, service) if case else None,
+        latitude=shared[0] if shared else None,
+        longitude=shared[1] if shared else None,
+        fee_inr=fee,
+        decision=_decision_dict(decision),
     )
+    request = booking_request(decision) if decision else None
+    booked = await turn.book(application, request, confirm=not fee) if request else None
+    if request and decision and booked:
+        decision = with_places(decision, request, booked[1])
+    elif request and decision:  # the last places went to someone else a moment ago
+        decision, status = taken_meanwhile(decision), Status.NOT_FOUND
+        application = replace(application, status=status, fee_inr=None, decision=_decision_dict(decision))
+    reference = booked[0] if booked else await turn.submit(application)
     document: DocumentOut | None = None
     payment: Outbound | None = None
     granted = decision is not None and decision.outcome == "granted"
-    if granted and fee and service.output.kind == "receipt" and pay_link is not None:
+    if granted and fee and service.output.kind in PAID_OUTPUTS and ask_payment is not None:
         # money is due: the receipt comes only once a verified payment arrives (actions.pay.settle)
         order = order_for(
             context.texts,
@@ -229,7 +237,7 @@ async def _perform(
             amount_paise=fee * 100,
             citizen=turn.address,
         )
-        payment = link_message(context.texts, submission.language, order, pay_link(reference))
+        payment = await ask_payment(turn, order, submission.language, now)
     elif granted and maker is not None and service.output.kind in CERTIFYING_OUTPUTS:
         assert decision is not None
         document = await _certify(context, maker, turn, service, submission, decision, reference, now, state)
@@ -241,7 +249,27 @@ async def _perform(
         amount_inr=fee if decision else None,
         document=document,
         payment=payment,
+        desk=case.desk if case else None,
+        direct=bool(case and case.step > 0),
+        located=located.village if located else None,
     )
+
+
+def _located(context: Context, answers: dict[str, Any]) -> Place | None:
+    """The village or ward a shared location lies in, when it is not the one the form names: the
+    point decides where the case goes."""
+    point, places = shared_location(answers), context.places
+    found = places.locate(*point) if point and places else None
+    if places is None or found is None or found.id == applicant_place(answers).village:
+        return None
+    district, mandal, village = places.chain(found.id)
+    return Place(district=district, mandal=mandal, village=village)
+
+
+def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    return {"outcome": decision.outcome, "facts": [list(f) for f in decision.facts], "amount_inr": decision.amount_inr}
 
 
 async def _join(

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sevamitra.actions.issue import MAX_FACTS, fact_lines, issue, office_of, statement_for
 from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import Context
-from sevamitra.core.messages import CtaUrlOut, DocumentOut, TextOut, outbound_to_dict
+from sevamitra.core.messages import CtaUrlOut, DocumentOut, Outbound, TextOut, outbound_from_dict, outbound_to_dict
 from sevamitra.core.payments import (
     Applied,
     Order,
@@ -28,10 +28,11 @@ from sevamitra.core.payments import (
     Payments,
     PaymentStatus,
     PaymentTransaction,
+    ProviderError,
     format_paise,
     pay_token,
 )
-from sevamitra.core.ports import CertificateMaker
+from sevamitra.core.ports import CertificateMaker, CitizenTurn
 from sevamitra.core.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,14 @@ INDIA = timedelta(hours=5, minutes=30)
 REUSE_MARGIN = timedelta(minutes=5)  # a link about to expire is not offered again
 RECEIPT_KIND = "receipt"
 # Decision facts about what was due: the receipt states what was paid instead.
-UNPRINTED_FACTS = frozenset({"fact.amount_due", "fact.due_date", "fact.nothing_due"})
+UNPRINTED_FACTS = frozenset(
+    {"fact.amount_due", "fact.due_date", "fact.nothing_due", "fact.rebate_until", "fact.amount_after_rebate"}
+)
+# What a receipt must carry when the decision says more than fits: the place booked, the rebate given.
+FIRST_ON_RECEIPT = ("fact.slot", "fact.seat", "fact.visit_date", "fact.journey_date", "fact.persons", "fact.rebate")
+
+# How a turn asks for a fee due now: (turn, order, language, now) -> the message to send.
+AskPayment = Callable[[CitizenTurn, Order, str, datetime], Awaitable[Outbound]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,6 +157,33 @@ def link_message(texts: Texts, language: str, order: Order, link: str) -> CtaUrl
     return CtaUrlOut(body=order.message, display_text=texts.get(language, "pay.button"), url=link)
 
 
+async def ask_by_link(
+    texts: Texts, public_url: str, key: str, turn: CitizenTurn, order: Order, language: str, now: datetime
+) -> Outbound:
+    """A "Pay" button to the platform's pay link: the order is made at the provider once it is opened."""
+    return link_message(texts, language, order, pay_link(public_url, key, order.reference))
+
+
+async def ask_in_chat(
+    provider: PaymentProvider, turn: CitizenTurn, order: Order, language: str, now: datetime
+) -> Outbound:
+    """An order paid inside the chat (WhatsApp payments), stored in the turn's transaction: the payment
+    exists exactly when the message that asks for it is queued."""
+    created = await provider.create(order)
+    if created.message is None:
+        raise ProviderError(f"{provider.name} gave no message to pay in the chat")
+    await turn.add_payment(
+        reference=order.reference,
+        provider=provider.name,
+        provider_ref=created.provider_ref,
+        amount_paise=order.amount_paise,
+        now=now,
+        purpose=order.purpose,
+        message=created.message,
+    )
+    return outbound_from_dict(dict(created.message))
+
+
 async def settle(
     payments: Payments,
     events: Iterable[PaymentEvent],
@@ -207,6 +242,7 @@ async def _on_change(context: Context, maker: CertificateMaker | None, now: date
     elif status is PaymentStatus.FAILED:
         await tell("pay.failed")
     elif status is PaymentStatus.EXPIRED:
+        await tx.release_booking()  # a later payment holds the places again if they are still free
         await tell("pay.expired")
     elif status is PaymentStatus.REFUNDED:
         await tx.history("refunded", detail)
@@ -230,9 +266,12 @@ async def _receipt(
         ("pay.fact.paid_on", f"{paid_at:%d-%m-%Y %H:%M} IST"),
         ("pay.fact.transaction", payment.transaction_id or payment.provider_ref),
     ]
-    decided = (application.decision or {}).get("facts") or ()
-    facts += [(str(label), str(value)) for label, value in decided if value and label not in UNPRINTED_FACTS]
-    facts = facts[:MAX_FACTS]
+    decided = [(str(label), str(value)) for label, value in (application.decision or {}).get("facts") or ()]
+    printed = [(label, value) for label, value in decided if value and label not in UNPRINTED_FACTS]
+    printed.sort(
+        key=lambda fact: FIRST_ON_RECEIPT.index(fact[0]) if fact[0] in FIRST_ON_RECEIPT else len(FIRST_ON_RECEIPT)
+    )
+    facts = (facts + printed)[:MAX_FACTS]
     statement = statement_for(
         service,
         number=await tx.receipt_number((now + INDIA).year),

@@ -22,7 +22,19 @@ from sevamitra.core.display import shown_answers
 from sevamitra.core.messages import Button, ButtonsOut, ImageOut, TextOut, outbound_to_dict
 from sevamitra.core.officers import Officer, may_act
 from sevamitra.core.ports import Cases, CaseTransaction, CertificateMaker
-from sevamitra.core.workflow import OPEN, Action, ActionError, Case, act, next_clock, on_clock
+from sevamitra.core.roles import level_of
+from sevamitra.core.workflow import (
+    OPEN,
+    Action,
+    ActionError,
+    Case,
+    Place,
+    act,
+    holder_role,
+    next_clock,
+    on_clock,
+    rerouted,
+)
 
 REJECT_REASONS = (
     "incomplete_documents",
@@ -34,6 +46,8 @@ REJECT_REASONS = (
 )
 
 
+DEEP_ENOUGH = {"secretariat": ("village",), "mandal": ("mandal", "village")}  # the places a level's desk may be at
+PLACE_PROBLEM = "choose a known place, deep enough for the officer who holds the case"
 GRIEVANCE = "grievance_ticket"  # the output of a grievance: resolved with an after photo, then confirmed
 
 
@@ -54,6 +68,7 @@ class Review:
     message: str = ""  # free text: to the citizen (return, reject) or the note
     fields: tuple[str, ...] = ()  # return: the fields to correct
     photo: tuple[str, bytes] | None = None  # note: (content type, bytes) of a field-verification photo
+    place: str = ""  # reroute: the id of the village, ward, mandal or town whose office should hold it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +99,8 @@ async def review(
             raise Forbidden(reference)
         service = _service(context, record.service_id)
         _check(submitted, service)
+        if submitted.action == "reroute":
+            return await _reroute(tx, context, service, officer, submitted, now)
         acted = act(submitted.action, record.case, record.status, service, record.answers, now)
         if acted.status != record.status:
             check_transition(record.status, acted.status)
@@ -162,6 +179,42 @@ async def _resolve(
     return Reviewed(status=Status.RESOLVED, desk=None)
 
 
+async def _reroute(
+    tx: CaseTransaction, context: Context, service: Service, officer: Officer, submitted: Review, now: datetime
+) -> Reviewed:
+    """The case to the same step's office of the place it belongs to; recorded, and the citizen told."""
+    record = tx.record
+    assert record.case is not None
+    if record.status not in OPEN:
+        raise ActionError(f"an application that is {record.status} cannot be acted on")
+    place = _routing_place(context, submitted.place, holder_role(record.case, service))
+    case = rerouted(record.case, service, place, now)
+    if case.desk == record.case.desk:
+        raise ActionError("the application is already with that office")
+    await tx.event(
+        officer.username, "rerouted", {"from": record.case.desk, "to": case.desk, "message": submitted.message}
+    )
+    await tx.update(status=record.status, case=case, clock_at=next_clock(case, service))
+    where = context.places.get(submitted.place) if context.places else None
+    name = where.name(record.language) if where else submitted.place
+    await _tell(tx, context, service, "rerouted", now, desk=case.desk, place=name)
+    return Reviewed(status=record.status, desk=case.desk)
+
+
+def _routing_place(context: Context, place_id: str, role: str) -> Place:
+    """The workflow place of a registry place id, deep enough for `role`'s level."""
+    places = context.places
+    found = places.get(place_id) if places else None
+    if places is None or found is None:
+        raise ActionError(PLACE_PROBLEM)
+    if found.level not in DEEP_ENOUGH.get(level_of(role), ("district", "mandal", "village")):
+        raise ActionError(PLACE_PROBLEM)
+    if found.level == "village":
+        return Place(**places.chain(found.id)._asdict())
+    ids = [p.id for p in places.path(found.id)]
+    return Place(district=ids[0], mandal=ids[1] if len(ids) > 1 else "")
+
+
 def _service(context: Context, service_id: str) -> Service:
     service = context.catalogue.service(service_id)
     if service is None:
@@ -178,12 +231,16 @@ def _check(submitted: Review, service: Service) -> None:
             raise ActionError("choose the fields the citizen must correct")
     if submitted.action == "note" and not (submitted.message.strip() or submitted.photo):
         raise ActionError("a note needs a text or a photo")
+    if submitted.action == "reroute" and not submitted.place:
+        raise ActionError(PLACE_PROBLEM)
 
 
 def _event_kind(action: Action, final: bool) -> str:
     if action == "approve":
         return "approved" if final else "approved_step"
-    return {"reject": "rejected", "return": "returned", "forward": "forwarded", "note": "note"}[action]
+    return {"reject": "rejected", "return": "returned", "forward": "forwarded", "note": "note", "reroute": "rerouted"}[
+        action
+    ]
 
 
 async def _tell_after(

@@ -23,9 +23,11 @@ from sevamitra.core.catalogue import (
     Department,
     Fee,
     Output,
+    Rebate,
     Service,
     Sla,
 )
+from sevamitra.core.fees import rebate_problems
 from sevamitra.core.fields import FieldSpec, Option
 from sevamitra.core.texts import Texts
 
@@ -61,6 +63,7 @@ class _Option(_Strict):
     te: str
     en: str
     hi: str
+    authority: str | None = None
 
 
 class _Field(_Strict):
@@ -75,12 +78,27 @@ class _Field(_Strict):
     max_mb: float | None = None
 
 
+class _Rebate(_Strict):
+    percent: int  # its range, the day and the fee it fits are checked by core.fees.rebate_problems
+    until: str
+    of: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    unless: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+
+
 class _Fee(_Strict):
     kind: Literal["free", "fixed", "per_unit", "rule"]
     amount_inr: int | None = Field(default=None, ge=0)
     unit: Localised = {}
     per_field: str | None = None
     rule: str | None = None
+    rebate: _Rebate | None = None
+
+    @model_validator(mode="after")
+    def _sound_rebate(self) -> _Fee:
+        problems = rebate_problems(_fee(self.model_dump()))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class _Sla(_Strict):
@@ -171,10 +189,25 @@ def _field(f: dict[str, Any]) -> FieldSpec:
         required=f["required"],
         labels=f["label"],
         hints=f["hint"],
-        options=tuple(Option(id=o["id"], labels={"te": o["te"], "en": o["en"], "hi": o["hi"]}) for o in f["options"]),
+        options=tuple(
+            Option(id=o["id"], labels={"te": o["te"], "en": o["en"], "hi": o["hi"]}, authority=o["authority"])
+            for o in f["options"]
+        ),
         rules=f["rules"],
         accept=tuple(f["accept"]),
         max_mb=f["max_mb"],
+    )
+
+
+def _fee(fee: dict[str, Any]) -> Fee:
+    rebate = fee.get("rebate")
+    return Fee(
+        kind=fee["kind"],
+        amount_inr=fee["amount_inr"],
+        unit=fee["unit"],
+        per_field=fee["per_field"],
+        rule=fee["rule"],
+        rebate=Rebate(**rebate) if rebate else None,
     )
 
 
@@ -200,13 +233,7 @@ def _service(data: dict[str, Any], digest: str, fields: tuple[FieldSpec, ...]) -
             minutes=data["sla"]["minutes"],
             deemed_approval=data["sla"].get("deemed_approval", False),
         ),
-        fee=Fee(
-            kind=fee["kind"],
-            amount_inr=fee["amount_inr"],
-            unit=fee["unit"],
-            per_field=fee["per_field"],
-            rule=fee["rule"],
-        ),
+        fee=_fee(fee),
         fields=fields,
         documents=tuple(data["documents"]),
         output=Output(

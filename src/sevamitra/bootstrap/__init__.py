@@ -18,18 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from sevamitra.actions.converse import Turns, converse, respond
-from sevamitra.actions.pay import pay_link
+from sevamitra.actions.pay import AskPayment, ask_by_link, ask_in_chat, settle
 from sevamitra.actions.receive import receive
 from sevamitra.actions.review import run_clock
 from sevamitra.actions.send import Sender
 from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.catalogue_files import load_catalogue, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
-from sevamitra.adapters.payments import razorpay, simulated
+from sevamitra.adapters.payments import razorpay, simulated, whatsapp
 from sevamitra.adapters.payments.razorpay import RazorpayLinks
 from sevamitra.adapters.payments.simulated import SimulatedGateway
+from sevamitra.adapters.payments.whatsapp import WhatsAppPay
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
+from sevamitra.adapters.sql.bookings import SqlBookings
 from sevamitra.adapters.sql.cases import SqlCases
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
 from sevamitra.adapters.sql.engine import create_engine
@@ -54,12 +56,12 @@ from sevamitra.bootstrap.certificates import (
 )
 from sevamitra.bootstrap.clock import SystemClock
 from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
-from sevamitra.bootstrap.payments import PaymentsWiring
+from sevamitra.bootstrap.payments import PaymentsWiring, WebhookParser
 from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import TemplateOut
-from sevamitra.core.payments import PaymentProvider
+from sevamitra.core.payments import Applied, MalformedWebhook, PaymentProvider
 from sevamitra.core.ports import Clock, Messenger, NewInboxItem
 from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.core.search import ServiceIndex
@@ -113,6 +115,7 @@ class Platform:
     cases: SqlCases
     access: OfficerAccess
     payments: PaymentsWiring
+    bookings: SqlBookings
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     clock_every: float = 5.0  # seconds between rounds of the SLA clock
     _clock_last: float = field(default=0.0, init=False)
@@ -143,6 +146,19 @@ class Platform:
             self.wake.set()
         return new
 
+    async def settle_payments(self, raw_body: bytes) -> list[Applied]:
+        """Settle the `payment` statuses of a verified WhatsApp webhook body, each event once (raises
+        when settling fails: the caller answers 5xx so that Meta redelivers)."""
+        try:
+            events = whatsapp.verified_events(raw_body)
+        except MalformedWebhook:  # redelivery cannot mend it; the body is kept in the inbox
+            log.exception("an unreadable payment status on the WhatsApp webhook")
+            return []
+        if not events:
+            return []
+        wiring = self.payments
+        return await settle(wiring.payments, events, wiring.context, wiring.maker, self.clock.now())
+
     async def work_once(self) -> int:
         """One round of the turn worker, the status applier and the sender."""
         limit = self.settings.worker_batch
@@ -154,6 +170,8 @@ class Platform:
         if time.monotonic() - self._clock_last >= self.clock_every:
             self._clock_last = time.monotonic()
             done += await run_clock(self.cases, self.context, self.certifier, self.clock.now(), limit=limit * 4)
+            held_for = timedelta(minutes=self.settings.payment_link_minutes)
+            done += await self.bookings.release_stale(self.clock.now() - held_for)
         return done
 
     async def run_worker(self, stop: asyncio.Event) -> None:
@@ -246,6 +264,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             else None
         ),
     )
+    provider = payment_provider(settings, http)
     return Platform(
         settings=settings,
         clock=clock,
@@ -258,7 +277,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             clock=clock,
             registry=build_registry(settings),
             maker=certifier,
-            pay_link=partial(pay_link, settings.public_url, settings.payment_link_key.get_secret_value()),
+            ask_payment=asking(settings, context, provider),
         ),
         keys=keys,
         certifier=certifier,
@@ -268,7 +287,8 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         transparency=transparency,
         cases=SqlCases(engine, sealer),
         access=build_officer_access(engine, sealer, clock),
-        payments=build_payments(settings, engine, sealer, context, certifier, clock, http),
+        payments=build_payments(settings, engine, sealer, context, certifier, clock, provider),
+        bookings=SqlBookings(engine),
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,
@@ -280,6 +300,28 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
     )
 
 
+def payment_provider(settings: Settings, http: httpx.AsyncClient) -> PaymentProvider:
+    """The gateway of the settings: Razorpay links, WhatsApp's own payments, or (development) the simulated one."""
+    if settings.payment_provider == "razorpay":
+        return RazorpayLinks(
+            http,
+            key_id=settings.razorpay_key_id,
+            key_secret=settings.razorpay_key_secret.get_secret_value(),
+            api_url=settings.razorpay_api_url,
+            callback_url=settings.public_url,
+        )
+    if settings.payment_provider == "whatsapp":
+        return WhatsAppPay(settings.whatsapp_payment_configuration)
+    return SimulatedGateway(settings.public_url, settings.payment_webhook_secret.get_secret_value(), http)
+
+
+def asking(settings: Settings, context: Context, provider: PaymentProvider) -> AskPayment:
+    """How the chat asks for a fee due now: an order paid in the chat, or a pay link for the others."""
+    if isinstance(provider, WhatsAppPay):
+        return partial(ask_in_chat, provider)
+    return partial(ask_by_link, context.texts, settings.public_url, settings.payment_link_key.get_secret_value())
+
+
 def build_payments(
     settings: Settings,
     engine: AsyncEngine,
@@ -287,26 +329,17 @@ def build_payments(
     context: Context,
     certifier: Certifier,
     clock: Clock,
-    http: httpx.AsyncClient,
+    provider: PaymentProvider,
 ) -> PaymentsWiring:
-    """The payment gateway of the settings (the simulated one in development) and its webhooks."""
-    provider: PaymentProvider
-    simulator = None
-    if settings.payment_provider == "razorpay":
-        provider = RazorpayLinks(
-            http,
-            key_id=settings.razorpay_key_id,
-            key_secret=settings.razorpay_key_secret.get_secret_value(),
-            api_url=settings.razorpay_api_url,
-            callback_url=settings.public_url,
+    """The payment routes' store, gateway and webhooks (WhatsApp's arrive on the WhatsApp webhook)."""
+    webhooks: dict[str, WebhookParser] = {}
+    if isinstance(provider, RazorpayLinks):
+        webhooks["razorpay"] = partial(
+            razorpay.parse_webhook, secret=settings.razorpay_webhook_secret.get_secret_value()
         )
-        webhooks = {
-            "razorpay": partial(razorpay.parse_webhook, secret=settings.razorpay_webhook_secret.get_secret_value())
-        }
-    else:
-        secret = settings.payment_webhook_secret.get_secret_value()
-        provider = simulator = SimulatedGateway(settings.public_url, secret, http)
-        webhooks = {"simulated": partial(simulated.parse_webhook, secret=secret)}
+    simulator = provider if isinstance(provider, SimulatedGateway) else None
+    if simulator is not None:
+        webhooks["simulated"] = partial(simulated.parse_webhook, secret=simulator.secret)
     return PaymentsWiring(
         payments=SqlPayments(engine, sealer),
         webhooks=webhooks,

@@ -52,10 +52,11 @@ def case_note(
     now: datetime | None = None,
     **params: str,
 ) -> Note:
-    """The message for `event`: returned, rejected, approved, deemed_approved, moved, escalated, note."""
+    """The message for `event`: returned, rejected, approved, deemed_approved, moved, escalated,
+    rerouted, note."""
     name = service.name(language)
     values: dict[str, object] = {"reference": reference, "service": name, **params}
-    if event in ("moved", "escalated") and case is not None and submitted_at is not None and now is not None:
+    if event in ("moved", "escalated", "rerouted") and case and submitted_at and now:
         role = case.desk.partition("@")[0]
         values["role"] = texts.get(language, f"role.{role}")
         values["clock"] = _clock(texts, language, case, service, submitted_at, now)
@@ -95,6 +96,7 @@ def _status_word(event: str) -> str:
         "deemed_approved": "approved",
         "moved": "under_review",
         "escalated": "under_review",
+        "rerouted": "under_review",
         "note": "under_review",
     }.get(event, "under_review")
 

@@ -26,12 +26,27 @@ def localised(texts: Mapping[str, str], language: str) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Rebate:
+    """Money off a rule fee for paying early: `percent` of the record's figure `of`.
+
+    It applies from 1 April, the start of the financial year, to `until` (inclusive), when the
+    payment covers the whole of `of` and the record's figure `unless` (arrears, say) is nil.
+    """
+
+    percent: int  # whole percent, 1 to 100
+    until: str  # "MM-DD": the window's last day, in the financial year that holds the day of payment
+    of: str  # the record figure the rebate is a percentage of (the year's demand)
+    unless: str | None = None  # a record figure that must be 0 for the rebate (arrears)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fee:
     kind: FeeKind
     amount_inr: int | None = None  # fixed: the fee; per_unit: the price of one unit
     unit: Mapping[str, str] = field(default_factory=dict)  # per_unit: what is counted ("page", "ticket")
     per_field: str | None = None  # per_unit: the form field holding the count
     rule: str | None = None  # rule: the name of a fee rule (core.fees)
+    rebate: Rebate | None = None  # rule: money off for paying early (core.fees.rebate_inr)
 
     @property
     def is_free(self) -> bool:

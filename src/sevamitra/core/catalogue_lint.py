@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sevamitra.core.catalogue import LANGUAGES, Catalogue, Service
-from sevamitra.core.fees import FEE_RULES
+from sevamitra.core.fees import FEE_RULES, rebate_problems
 from sevamitra.core.fields import spec_problems
 from sevamitra.core.registries import REGISTRIES
 from sevamitra.core.roles import ROLES
@@ -55,6 +55,7 @@ def _service_problems(service: Service) -> list[str]:
         entered = service.form_field(fee.per_field or "")
         if entered is None or entered.type != "amount_inr":
             say(f"the amount_entered fee needs per_field naming an amount_inr field (got {fee.per_field!r})")
+    found += rebate_problems(fee)
     delivery = service.delivery
     if delivery.kind == "instant" and delivery.registry not in REGISTRIES:
         say(f"an instant service needs a known registry (got {delivery.registry!r})")
@@ -64,6 +65,10 @@ def _service_problems(service: Service) -> list[str]:
         for role in delivery.approvers:
             if role not in ROLES:
                 say(f"unknown approver role {role!r}")
+    for spec in service.fields:
+        for option in spec.options:
+            if option.authority is not None and option.authority not in delivery.approvers[1:]:
+                say(f"field {spec.id}: option {option.id}'s authority must be a later approver of the service")
     if service.output.kind == "certificate" and not service.output.template:
         say("a certificate output needs a template")
     ids = [f.id for f in service.fields]

@@ -28,6 +28,7 @@ from sevamitra.core.catalogue import Catalogue, Department, Service
 from sevamitra.core.clipping import clip
 from sevamitra.core.decisions import Decision
 from sevamitra.core.fees import fee_amount
+from sevamitra.core.fields import FieldSpec
 from sevamitra.core.forms import (
     PICKER_TYPES,
     Answer,
@@ -35,6 +36,7 @@ from sevamitra.core.forms import (
     edit_menu,
     field_to_edit,
     new_draft,
+    photo_limit,
     pick_place,
     question,
     skip,
@@ -63,7 +65,7 @@ from sevamitra.core.scamguard import assess
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
 from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
-from sevamitra.core.workflow import OPEN, Case, citizen_clock, shared_location
+from sevamitra.core.workflow import OPEN, Case, Desk, citizen_clock, shared_location
 
 Screen = Literal["start", "language", "departments", "services", "service", "search", "form", "confirm"]
 ROWS_PER_LIST = 10  # WhatsApp's limit on rows in one list message
@@ -211,6 +213,9 @@ class Submitted:
     amount_inr: int | None = None
     document: DocumentOut | None = None  # the certificate, receipt or pass issued at once
     payment: Outbound | None = None  # money due: the message with the link that pays it
+    desk: str | None = None  # a reviewed application: the desk that holds it first
+    direct: bool = False  # it went straight to a higher authority competent for its kind
+    located: str | None = None  # the village or ward the shared location lies in, when it decided the desk
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -722,8 +727,29 @@ class _Engine:
             return self.ask_current()
         if spec.type in PICKER_TYPES and places is not None:
             result = Valid(value=result.value, display=self.place_names(given))
+        if (limit := photo_limit(spec)) > 1:
+            return self.more_photos(spec, draft, result, limit)
         draft = store(draft, spec, result)
         return self.next_question(draft)
+
+    def more_photos(self, spec: FieldSpec, draft: dict[str, Any], photo: Valid, limit: int) -> ConversationState:
+        """One more photo of a field that takes several: the next is asked for until the limit or Done."""
+        kept = draft["answers"].get(spec.id)
+        photos = [*(kept if isinstance(kept, list) else []), photo.value][:limit]
+        draft = store(draft, spec, Valid(value=photos, display=self.t("photos_shown", n=len(photos))))
+        if len(photos) >= limit:
+            return self.next_question(draft)
+        done = self.button("form:photos_done", "button_photos_done")
+        self.say(ButtonsOut(body=self.t("photo_more", n=len(photos), max=limit), buttons=(done,)))
+        return replace(self.state, draft=draft)
+
+    def photos_given(self) -> bool:
+        """The current question takes several photos and has at least one."""
+        service, draft = self.service_of_draft(), self.state.draft
+        if service is None or draft is None or draft["index"] >= len(service.fields):
+            return False
+        spec = service.fields[draft["index"]]
+        return photo_limit(spec) > 1 and bool(draft["answers"].get(spec.id))
 
     def place_names(self, given: Answer) -> str:
         """A picked place as names the citizen reads: village, mandal, district."""
@@ -749,6 +775,8 @@ class _Engine:
         if service is None or draft is None:
             return self.ask_current()
         spec = service.fields[draft["index"]]
+        if self.photos_given():  # "skip" after some photos: done with them
+            return self.next_question(draft)
         if spec.required:
             self.say(self.t("cannot_skip"))
             return self.ask_current()
@@ -774,6 +802,8 @@ class _Engine:
             return self.show_departments(page=0)
         if action == "continue":
             return self.ask_current()
+        if action == "photos_done" and self.photos_given():
+            return self.next_question(draft)
         if action == "restart":
             return self.start(service)
         if action == "cancel":
@@ -798,6 +828,8 @@ class _Engine:
         if index is None:
             self.say(self.t("edit_unknown"))
             return self.repeat_screen()
+        if photo_limit(service.fields[index]) > 1:  # the photos are taken again from the first
+            draft = skip(draft, service.fields[index])
         return self.ask_current(replace(self.state, draft={**draft, "index": index, "editing": True, "place": {}}))
 
     def cancel_draft(self) -> ConversationState:
@@ -996,6 +1028,7 @@ class _Engine:
             lines = [
                 self.t("submitted_reviewed", service=name, reference=event.reference, due=self.local_date(event.due_at))
             ]
+            lines += self.routed_lines(event)
         else:
             lines = [self.t(f"decision.{decision.outcome}", service=name)]
             lines += [f"{self.t(label)}: {value}" if value else self.t(label) for label, value in decision.facts]
@@ -1013,6 +1046,17 @@ class _Engine:
             buttons.insert(0, self.button(f"alerts:on:{event.reference}", "button_alerts_on"))
         self.say(ButtonsOut(body=clip("\n".join(lines), BODY_LIMIT), buttons=tuple(buttons)))
         return self.state
+
+    def routed_lines(self, event: Submitted) -> list[str]:
+        """Who holds a new case when that is not the usual first desk of the citizen's place."""
+        lines: list[str] = []
+        places = self.context.places
+        if event.located:
+            found = places.get(event.located) if places else None
+            lines.append(self.t("routed_by_location", place=found.name(self.language) if found else event.located))
+        if event.direct and event.desk:
+            lines.append(self.t("routed_direct", role=self.t(f"role.{Desk.parse(event.desk).role}")))
+        return lines
 
     def watched(self, event: Watched) -> ConversationState:
         if not event.found:

@@ -8,12 +8,14 @@ of anyone but the person the record is about, and never an Aadhaar number.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Final, Literal, Protocol
 
 from sevamitra.core.amounts import format_inr
+from sevamitra.core.catalogue import Fee, Rebate
+from sevamitra.core.fees import rebate_inr, rebate_window
 
 Outcome = Literal["granted", "not_found", "not_eligible", "unavailable"]
 
@@ -265,6 +267,12 @@ def _bus(service_id: str, answers: Mapping[str, Any], record: Mapping[str, Any],
                 "to_place": record["to_place"],
                 "journey_date": day.isoformat(),
                 "seat_numbers": numbers,
+                "booking": {
+                    "resource": f"bus/{bus['service_number']}/{day.isoformat()}",
+                    "capacity": left,
+                    "places": seats,
+                    "numbered_from": total - left,
+                },
             }
             facts = (
                 ("fact.route", f"{record['from_place']} → {record['to_place']}"),
@@ -290,6 +298,11 @@ def _temple(service_id: str, answers: Mapping[str, Any], record: Mapping[str, An
                 "slot": slot["slot"],
                 "visit_date": day.isoformat(),
                 "persons": persons,
+                "booking": {
+                    "resource": f"temple/{record['pool']}/{day.isoformat()}/{slot['slot']}",
+                    "capacity": on_weekday(slot["capacity"], day),
+                    "places": persons,
+                },
             }
             facts = (
                 ("fact.temple", str(record["temple"])),
@@ -300,6 +313,50 @@ def _temple(service_id: str, answers: Mapping[str, Any], record: Mapping[str, An
             return Decision(outcome="granted", record=chosen, facts=facts)
     full = (("fact.temple", str(record["temple"])), ("fact.visit_date", show_date(day)))
     return Decision(outcome="unavailable", facts=full)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingRequest:
+    """Places a granted booking takes from a pool the platform counts: a darshan slot, a bus on a day."""
+
+    resource: str
+    capacity: int  # the places the registry leaves in the pool
+    places: int
+    numbered_from: int = 0  # a bus's seats sold elsewhere: its seat numbers start after them
+
+
+def booking_request(decision: Decision) -> BookingRequest | None:
+    """The places to hold before a granted booking is offered for payment; None for other decisions."""
+    wanted = decision.record.get("booking") if decision.outcome == "granted" else None
+    if not isinstance(wanted, Mapping):
+        return None
+    return BookingRequest(
+        resource=str(wanted["resource"]),
+        capacity=int(wanted["capacity"]),
+        places=int(wanted["places"]),
+        numbered_from=int(wanted.get("numbered_from", 0)),
+    )
+
+
+def with_places(decision: Decision, request: BookingRequest, held: Sequence[int]) -> Decision:
+    """The booking as held: a bus's seat numbers are the places the pool gave, after those sold elsewhere."""
+    if "seat_numbers" not in decision.record:
+        return decision
+    numbers = [request.numbered_from + n for n in held]
+    facts = tuple(
+        (label, ", ".join(map(str, numbers)) if label == "fact.seat" else value) for label, value in decision.facts
+    )
+    return replace(decision, record={**decision.record, "seat_numbers": numbers}, facts=facts)
+
+
+def taken_meanwhile(decision: Decision) -> Decision:
+    """A granted booking whose places went to others before they could be held."""
+    kept = tuple(
+        (label, value)
+        for label, value in decision.facts
+        if label in ("fact.temple", "fact.route", "fact.visit_date", "fact.journey_date")
+    )
+    return Decision(outcome="unavailable", facts=kept)
 
 
 # --- scheme eligibility ------------------------------------------------------------------------------
@@ -368,9 +425,18 @@ _RULES: Final[Mapping[str, _Rule]] = {
 
 
 def decide(
-    registry: str, service_id: str, answers: Mapping[str, Any], record: Mapping[str, Any] | None, *, today: date
+    registry: str,
+    service_id: str,
+    answers: Mapping[str, Any],
+    record: Mapping[str, Any] | None,
+    *,
+    today: date,
+    fee: Fee | None = None,
 ) -> Decision:
-    """The decision of an instant service, from the record its registry found (None: none found)."""
+    """The decision of an instant service, from the record its registry found (None: none found).
+
+    Given the service's `fee`, an early-payment rebate it declares is taken off the amount due.
+    """
     lookup_keys(registry)  # refuses unknown registries
     if registry == "information":
         return Decision(outcome="granted")  # the answer is the service's own summary and FAQ
@@ -378,4 +444,28 @@ def decide(
         return Decision(outcome="unavailable", refer_to="applications")
     if record is None:
         return Decision(outcome="not_found")
-    return _RULES[registry](service_id, answers, record, today)
+    decision = _RULES[registry](service_id, answers, record, today)
+    return with_rebate(decision, fee.rebate, today) if fee is not None and fee.rebate is not None else decision
+
+
+def with_rebate(decision: Decision, rebate: Rebate, today: date) -> Decision:
+    """A granted bill with `rebate` taken off when it applies today; its facts say by how much and until when.
+
+    The rebate, its last day and the amount after it follow the `fact.amount_due` they reduce.
+    """
+    due = decision.amount_inr
+    if decision.outcome != "granted" or not due:
+        return decision
+    off = rebate_inr(rebate, decision.record, due, today)
+    if not off:
+        return decision
+    _, last_day = rebate_window(rebate, today)
+    lines = (
+        ("fact.rebate", f"{format_inr(off)} ({rebate.percent} %)"),
+        ("fact.rebate_until", show_date(last_day)),
+        ("fact.amount_after_rebate", format_inr(due - off)),
+    )
+    labels = [label for label, _ in decision.facts]
+    at = labels.index("fact.amount_due") + 1 if "fact.amount_due" in labels else len(labels)
+    facts = (*decision.facts[:at], *lines, *decision.facts[at:])
+    return replace(decision, amount_inr=due - off, facts=facts)

@@ -16,7 +16,7 @@ from sevamitra.core.catalogue import Service
 from sevamitra.core.fields import FieldSpec
 from sevamitra.core.idnumbers import mask_aadhaar
 from sevamitra.core.jurisdictions import Jurisdictions
-from sevamitra.core.validation import format_date
+from sevamitra.core.validation import VOICE_SHOWN, format_date
 
 YES_NO = {True: {"te": "అవును", "en": "Yes", "hi": "हाँ"}, False: {"te": "లేదు", "en": "No", "hi": "नहीं"}}
 
@@ -47,7 +47,11 @@ def display(spec: FieldSpec, value: Any, places: Jurisdictions | None, language:
     if spec.options and isinstance(value, str | list | tuple):
         chosen = {value} if isinstance(value, str) else set(value)
         return ", ".join(o.label(language) for o in spec.options if o.id in chosen)
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) and "media_id" in v for v in value):
+        return ", ".join(display(spec, v, places, language) for v in value)  # several photos
     if isinstance(value, Mapping):
+        if value.get("voice"):
+            return VOICE_SHOWN
         if "media_id" in value:
             return str(value.get("filename") or value.get("mime_type") or "file")
         if "latitude" in value:

@@ -54,7 +54,9 @@ MEDIA_TYPES: Final = frozenset({"document", "photo"})
 
 RULES: Final[Mapping[str, frozenset[str]]] = {
     # `example`: a sample answer, for a `pattern` whose hints show none (example_answer cannot invert a regex).
-    "text": frozenset({"min_length", "max_length", "pattern", "example"}),
+    # `voice`: a voice note is also an answer (a grievance's description, for those who cannot type).
+    "text": frozenset({"min_length", "max_length", "pattern", "example", "voice"}),
+    "photo": frozenset({"max_count"}),  # up to this many photos, one message each
     "number": frozenset({"min", "max"}),
     "amount_inr": frozenset({"min", "max"}),
     # Days relative to today (negative: the past); past_only and future_only both admit today.
@@ -71,6 +73,9 @@ MAX_DAYS: Final = 36_600  # about a hundred years either side of today
 MAX_MAGNITUDE: Final = 10**15  # numbers and amounts
 PHOTO_ACCEPT: Final = ("image/jpeg", "image/png")
 PHOTO_MAX_MB: Final = 5.0
+MAX_PHOTOS: Final = 10  # the most a photo field's max_count may be
+VOICE_ACCEPT: Final = ("audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/amr")  # WhatsApp's audio types
+VOICE_MAX_MB: Final = 16.0  # WhatsApp's limit on audio
 UPLOAD_LIMIT_MB: Final = 100.0  # WhatsApp's limit on a document
 
 _MIME = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*")
@@ -85,8 +90,9 @@ _INT_RULES: Final[Mapping[str, tuple[int, int]]] = {
     "max_age": (0, MAX_AGE),
     "min_choices": (1, TEXT_LENGTH_LIMIT),
     "max_choices": (1, TEXT_LENGTH_LIMIT),
+    "max_count": (1, MAX_PHOTOS),
 }
-_BOOL_RULES: Final = frozenset({"past_only", "future_only"})
+_BOOL_RULES: Final = frozenset({"past_only", "future_only", "voice"})
 _STR_RULES: Final = frozenset({"pattern", "example"})
 
 
@@ -105,6 +111,7 @@ class Option:
 
     id: str
     labels: Mapping[str, str]
+    authority: str | None = None  # a kind of grievance beyond the first desk: the approver role competent for it
 
     def label(self, language: str) -> str:
         """The label in `language`, else English, else the id."""

@@ -71,6 +71,10 @@ def question(service: Service, draft: dict[str, Any], ui: Ui, places: Jurisdicti
     label = field_label(spec, ui)
     hint = spec.hints.get(ui.language) or spec.hints.get("en")
     lines = [progress, label] + ([hint] if hint else [])
+    if photo_limit(spec) > 1:
+        lines.append(ui.t("photos_up_to", max=photo_limit(spec)))
+    if spec.type == "text" and spec.rules.get("voice"):
+        lines.append(ui.t("voice_welcome"))
     if not spec.required:
         lines.append(ui.t("form_optional"))
     body = "\n".join(lines)
@@ -185,6 +189,11 @@ def _typed_place(spec: FieldSpec, picked: dict[str, Any], typed: str) -> PlaceSt
     return PlaceStep(
         answer=PlaceAnswer(district=picked["district"], mandal=picked["mandal"], village=f"{picked['mandal']}/~{name}")
     )
+
+
+def photo_limit(spec: FieldSpec) -> int:
+    """How many photos a field takes (1 for every other field)."""
+    return int(spec.rules.get("max_count", 1)) if spec.type == "photo" else 1
 
 
 def store(draft: dict[str, Any], spec: FieldSpec, valid: Valid) -> dict[str, Any]:

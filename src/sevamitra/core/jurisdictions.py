@@ -5,7 +5,9 @@ or ward (urban). Every village and ward is served by a village or ward secretari
 hierarchical (`ntr`, `ntr/vijayawada-rural`, `ntr/vijayawada-rural/nunna`), so a child's id is its
 parent's id plus one slug and ids stay unique across districts.
 
-Loaded from `catalogue/jurisdictions/` by an adapter; here only frozen, validated types.
+Villages and wards may carry an area (see `core.areas`), so that a shared location finds the
+place it lies in. Loaded from `catalogue/jurisdictions/` by an adapter; here only frozen, validated
+types.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
+
+from sevamitra.core.areas import Area, AreaIndex, Coordinates
 
 Level = Literal["district", "mandal", "village"]
 
@@ -61,6 +65,14 @@ class Place:
     @property
     def level(self) -> Level:
         return KIND_LEVELS[self.kind]
+
+
+class Chain(NamedTuple):
+    """The ids from a district down to one village or ward: where a grievance from there is routed."""
+
+    district: str
+    mandal: str  # a mandal or an urban local body
+    village: str  # a village or a ward
 
 
 class JurisdictionError(ValueError):
@@ -153,9 +165,9 @@ def _validate(place: Place, by_id: Mapping[str, Place]) -> None:
 class Jurisdictions:
     """The registry of places: validated once, indexed once, then read only."""
 
-    __slots__ = ("_by_id", "_children", "_districts", "_index")
+    __slots__ = ("_area_index", "_areas", "_by_id", "_children", "_districts", "_index")
 
-    def __init__(self, places: Iterable[Place]) -> None:
+    def __init__(self, places: Iterable[Place], areas: Iterable[Area] = ()) -> None:
         by_id: dict[str, Place] = {}
         for place in places:
             if place.id in by_id:
@@ -177,6 +189,8 @@ class Jurisdictions:
             (place, _keys(place.names), _keys(place.headquarters), place.id.count("/"), order(place))
             for place in by_id.values()
         )
+        self._areas = _areas_by_place(areas, by_id)
+        self._area_index = AreaIndex(a for a in self._areas.values() if by_id[a.place_id].level == "village")
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -244,3 +258,44 @@ class Jurisdictions:
                 ranked.append(((score, depth, order), place))
         ranked.sort(key=lambda r: r[0])
         return [p for _, p in ranked[:limit]]
+
+    def chain(self, place_id: str) -> Chain:
+        """The (district, mandal or ULB, village or ward) ids of a village or ward."""
+        path = self.path(place_id)
+        if len(path) != len(Chain._fields):
+            raise ValueError(f"{place_id!r} is a {path[-1].kind}, not a village or ward")
+        district, mandal, village = (place.id for place in path)
+        return Chain(district, mandal, village)
+
+    def area(self, place_id: str) -> Area | None:
+        """The place's area, if the geometry gives one."""
+        self._require(place_id)
+        return self._areas.get(place_id)
+
+    def centre(self, place_id: str) -> Coordinates | None:
+        """A point well inside the place's area (`Area.centre`), or None without an area."""
+        area = self.area(place_id)
+        return None if area is None else area.centre()
+
+    def locate(self, latitude: float, longitude: float) -> Place | None:
+        """The village or ward whose area holds the point; None outside every one.
+
+        A point on the edge between two villages goes to exactly one of them, always the same.
+        """
+        area = self._area_index.locate(latitude, longitude)
+        return None if area is None else self._by_id[area.place_id]
+
+    def without_area(self) -> tuple[Place, ...]:
+        """The villages and wards that have no area, by id: empty once the geometry covers them all."""
+        return tuple(sorted((p for p in self if p.level == "village" and p.id not in self._areas), key=lambda p: p.id))
+
+
+def _areas_by_place(areas: Iterable[Area], by_id: Mapping[str, Place]) -> Mapping[str, Area]:
+    found: dict[str, Area] = {}
+    for area in areas:
+        if area.place_id not in by_id:
+            raise JurisdictionError(area.place_id, "has an area but is not a known place")
+        if area.place_id in found:
+            raise JurisdictionError(area.place_id, "has two areas")
+        found[area.place_id] = area
+    return found

@@ -251,6 +251,18 @@ class TemplateOut:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderOut:
+    """A request to pay inside the chat (WhatsApp's `order_details`): one item, in paise."""
+
+    body: str
+    reference_id: str  # the order's id at the channel: its payment statuses name it
+    configuration: str  # the payment configuration set up with the channel
+    item_name: str
+    amount_paise: int
+    item_id: str = "fee"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MarkRead:
     """Mark an inbound message read, optionally showing the typing indicator."""
 
@@ -258,7 +270,7 @@ class MarkRead:
     typing: bool = False
 
 
-Outbound = TextOut | ButtonsOut | ListOut | CtaUrlOut | DocumentOut | ImageOut | TemplateOut | MarkRead
+Outbound = TextOut | ButtonsOut | ListOut | CtaUrlOut | DocumentOut | ImageOut | TemplateOut | OrderOut | MarkRead
 
 _OUTBOUND_KINDS: dict[str, type[Any]] = {
     "text": TextOut,
@@ -268,6 +280,7 @@ _OUTBOUND_KINDS: dict[str, type[Any]] = {
     "document": DocumentOut,
     "image": ImageOut,
     "template": TemplateOut,
+    "order": OrderOut,
     "mark_read": MarkRead,
 }
 _KIND_OF: dict[type[Any], str] = {cls: kind for kind, cls in _OUTBOUND_KINDS.items()}

@@ -94,7 +94,7 @@ class Created:
 
     provider_ref: str
     link: str | None = None
-    message: Mapping[str, Any] | None = None  # WhatsApp payments: the `order_details` message body
+    message: Mapping[str, Any] | None = None  # paid in the chat: the message to send (`outbound_to_dict`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,6 +272,10 @@ class PaymentTransaction(Protocol):
 
     async def refund_due(self, reason: str) -> None:
         """Mark the payment as owed back to the citizen."""
+        ...
+
+    async def release_booking(self) -> None:
+        """Give back the places the reference holds (its order can no longer be paid)."""
         ...
 
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from sevamitra.core.applications import ApplicationView, Status, Submission
 from sevamitra.core.certificates import CertificateStatement
 from sevamitra.core.checkpoints import NoteSignature
+from sevamitra.core.decisions import BookingRequest
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
 from sevamitra.core.tiles import TileWrite
 from sevamitra.core.workflow import Case
@@ -196,8 +197,29 @@ class CitizenTurn(Protocol):
         """This citizen's own applications: one by reference, or the latest."""
         ...
 
+    async def book(
+        self, application: NewApplication, request: BookingRequest, *, confirm: bool
+    ) -> tuple[str, tuple[int, ...]] | None:
+        """Store a granted booking and hold its places, all or nothing: (reference, seats held), or
+        None when the places went to others first (nothing stored). `confirm`: no payment awaited."""
+        ...
+
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         """Store a certificate in this turn's transaction."""
+        ...
+
+    async def add_payment(
+        self,
+        *,
+        reference: str,
+        provider: str,
+        provider_ref: str,
+        amount_paise: int,
+        now: datetime,
+        purpose: str = "",
+        message: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record an order this citizen pays in the chat (no link), in this turn's transaction."""
         ...
 
     async def correction(self, reference: str) -> ReturnedApplication | None:

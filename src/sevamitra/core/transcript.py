@@ -9,10 +9,12 @@ from sevamitra.core.messages import (
     ImageOut,
     ListOut,
     MarkRead,
+    OrderOut,
     Outbound,
     TemplateOut,
     TextOut,
 )
+from sevamitra.core.payments import format_paise
 
 
 def render(message: Outbound, choices: list[tuple[str, str]] | None = None) -> str:
@@ -39,6 +41,8 @@ def render(message: Outbound, choices: list[tuple[str, str]] | None = None) -> s
         return f"{message.body}\n  [{message.display_text}] {message.url}"
     if isinstance(message, DocumentOut | ImageOut):
         return f"<{type(message).__name__} {message.caption or ''}>".strip()
+    if isinstance(message, OrderOut):
+        return f"{message.body}\n  [Pay {format_paise(message.amount_paise)}] order {message.reference_id}"
     if isinstance(message, TemplateOut):
         return f"<template {message.name} {message.language} {list(message.body_parameters)}>"
     assert isinstance(message, MarkRead)

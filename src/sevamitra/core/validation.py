@@ -20,6 +20,8 @@ from sevamitra.core.fields import (
     MAX_AGE,
     MEDIA_TYPES,
     TEXT_MAX_LENGTH,
+    VOICE_ACCEPT,
+    VOICE_MAX_MB,
     FieldSpec,
     date_window,
     text_example,
@@ -124,7 +126,7 @@ Answer = str | MediaAnswer | LocationAnswer | PlaceAnswer
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Valid:
-    value: str | int | bool | tuple[str, ...] | dict[str, Any]  # stored; JSON-able
+    value: str | int | bool | tuple[str, ...] | dict[str, Any] | list[dict[str, Any]]  # stored; JSON-able
     display: str  # safe to show the citizen or an officer: an Aadhaar number is always masked
 
 
@@ -166,6 +168,8 @@ def validate(spec: FieldSpec, answer: Answer, *, today: date, language: str = "e
         return _place(answer) if isinstance(answer, PlaceAnswer) else Invalid(code="expected_place")
     if spec.type not in _TEXT_VALIDATORS:
         raise ValueError(f"unknown field type {spec.type!r}")
+    if spec.type == "text" and spec.rules.get("voice") and isinstance(answer, MediaAnswer):
+        return _voice(answer)
     if not isinstance(answer, str):
         return Invalid(code="expected_text")
     text = normalise_text(answer)
@@ -425,6 +429,20 @@ def _media(spec: FieldSpec, answer: MediaAnswer) -> Valid | Invalid:
         "filename": answer.filename,
     }
     return Valid(value=value, display=answer.filename or _mime_name(mime))
+
+
+VOICE_SHOWN: Final = "🎤"  # a voice note in summaries: its words are heard, not shown
+
+
+def _voice(answer: MediaAnswer) -> Valid | Invalid:
+    """A voice note for a text answer: kept as media for the officer to hear."""
+    mime = answer.mime_type.partition(";")[0].strip().lower()
+    if not answer.media_id or mime not in VOICE_ACCEPT:
+        return Invalid(code="expected_text")
+    if answer.size_bytes is not None and answer.size_bytes > VOICE_MAX_MB * 1024 * 1024:
+        return Invalid(code="file_too_large", params={"max_mb": f"{VOICE_MAX_MB:g}"})
+    value = {"media_id": answer.media_id, "mime_type": mime, "size_bytes": answer.size_bytes, "voice": True}
+    return Valid(value=value, display=VOICE_SHOWN)
 
 
 AP_BOUNDS: Final = ((12.6, 19.95), (76.7, 84.8))  # latitude, longitude: Andhra Pradesh's bounding box

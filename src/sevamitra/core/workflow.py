@@ -50,16 +50,23 @@ class Place:
         found = {"district": self.district, "mandal": self.mandal, "secretariat": self.village}[level]
         return "" if "/~" in found else found  # a typed name the registry does not know routes nowhere
 
+    def to_dict(self) -> dict[str, str]:
+        return {"district": self.district, "mandal": self.mandal, "village": self.village}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Place:
+        return Place(
+            district=str(data.get("district", "")),
+            mandal=str(data.get("mandal", "")),
+            village=str(data.get("village", "")),
+        )
+
 
 def applicant_place(answers: Mapping[str, Any]) -> Place:
     """The first place the form asked for (district → mandal → village pickers)."""
     for value in answers.values():
         if isinstance(value, Mapping) and "district" in value:
-            return Place(
-                district=str(value.get("district", "")),
-                mandal=str(value.get("mandal", "")),
-                village=str(value.get("village", "")),
-            )
+            return Place.from_dict(value)
     return Place()
 
 
@@ -113,9 +120,10 @@ class Case:
     reminded: bool = False
     escalated: bool = False  # the clock has moved it at least once
     paused_minutes: int | None = None  # the step's time left while the citizen corrects
+    place: Place | None = None  # where it is routed, when not the form's place (a shared location, a re-routing)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "step": self.step,
             "desk": self.desk,
             "step_due_at": self.step_due_at.isoformat(),
@@ -123,6 +131,9 @@ class Case:
             "escalated": self.escalated,
             "paused_minutes": self.paused_minutes,
         }
+        if self.place is not None:
+            data["place"] = self.place.to_dict()
+        return data
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> Case:
@@ -133,7 +144,12 @@ class Case:
             reminded=bool(data.get("reminded", False)),
             escalated=bool(data.get("escalated", False)),
             paused_minutes=data.get("paused_minutes"),
+            place=Place.from_dict(data["place"]) if isinstance(data.get("place"), Mapping) else None,
         )
+
+    def routed_to(self, answers: Mapping[str, Any]) -> Place:
+        """The place whose offices hold the case."""
+        return self.place or applicant_place(answers)
 
 
 def step_time(service: Service) -> timedelta:
@@ -141,10 +157,33 @@ def step_time(service: Service) -> timedelta:
     return max(MIN_STEP, timedelta(minutes=service.sla.total_minutes // steps))
 
 
-def open_case(service: Service, answers: Mapping[str, Any], now: datetime) -> Case:
-    """A new reviewed application, at its first approver's desk."""
-    role = service.delivery.approvers[0] if service.delivery.approvers else SUPERVISOR["mandal"]
-    return Case(step=0, desk=desk_for(role, applicant_place(answers)).key, step_due_at=now + step_time(service))
+def authority_step(service: Service, answers: Mapping[str, Any]) -> int:
+    """The approver step a case starts at: 0, or further up the chain when a chosen option (a kind of
+    grievance beyond the first desk's powers) names a higher approver as its competent authority."""
+    chain = service.delivery.approvers
+    step = 0
+    for spec in service.fields:
+        chosen = answers.get(spec.id)
+        picked = {chosen} if isinstance(chosen, str) else set(chosen) if isinstance(chosen, list | tuple) else set()
+        for option in spec.options:
+            if option.id in picked and option.authority in chain:
+                step = max(step, chain.index(option.authority))
+    return step
+
+
+def open_case(service: Service, answers: Mapping[str, Any], now: datetime, *, place: Place | None = None) -> Case:
+    """A new reviewed application at its first approver's desk, or straight at its competent
+    authority's. `place` routes it somewhere other than the form's place (a shared location)."""
+    chain = service.delivery.approvers
+    step = authority_step(service, answers)
+    role = chain[step] if chain else SUPERVISOR["mandal"]
+    where = place or applicant_place(answers)
+    return Case(
+        step=step,
+        desk=desk_for(role, where).key,
+        step_due_at=now + step_time(service),
+        place=place,
+    )
 
 
 def _moved(case: Case, service: Service, answers: Mapping[str, Any], now: datetime, *, by_clock: bool) -> Case:
@@ -157,12 +196,13 @@ def _moved(case: Case, service: Service, answers: Mapping[str, Any], now: dateti
         step = len(chain)
         last = chain[-1] if chain else Desk.parse(case.desk).role
         role = SUPERVISOR[level_of(last)]
-    desk = desk_for(role, applicant_place(answers))
+    desk = desk_for(role, case.routed_to(answers))
     return Case(
         step=step,
         desk=desk.key,
         step_due_at=now + step_time(service),
         escalated=case.escalated or by_clock,
+        place=case.place,
     )
 
 
@@ -210,8 +250,8 @@ def on_clock(case: Case, status: Status, service: Service, answers: Mapping[str,
 # --- what officers do ------------------------------------------------------------------
 
 
-Action = Literal["approve", "reject", "return", "forward", "note"]
-ACTIONS: tuple[Action, ...] = ("approve", "reject", "return", "forward", "note")
+Action = Literal["approve", "reject", "return", "forward", "note", "reroute"]
+ACTIONS: tuple[Action, ...] = ("approve", "reject", "return", "forward", "note", "reroute")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,6 +273,8 @@ def act(
         return Acted(case=case, status=status)
     if status not in OPEN:
         raise ActionError(f"an application that is {status} cannot be acted on")
+    if action == "reroute":
+        raise ActionError("re-routing needs the place: see rerouted()")
     if action == "reject":
         return Acted(case=case, status=Status.REJECTED)
     if action == "return":
@@ -247,6 +289,29 @@ def act(
 def reopened(case: Case, service: Service, answers: Mapping[str, Any], now: datetime) -> Case:
     """The citizen says the grievance is not fixed: it goes one level up, with a fresh step's time."""
     return replace(_moved(case, service, answers, now, by_clock=False), escalated=True)
+
+
+def holder_role(case: Case, service: Service) -> str:
+    """The role whose officer holds the case's step (a district's queue stands in for one)."""
+    role = Desk.parse(case.desk).role
+    if role != QUEUE:
+        return role
+    chain = service.delivery.approvers
+    if case.step < len(chain):
+        return chain[case.step]
+    return SUPERVISOR[level_of(chain[-1])] if chain else SUPERVISOR["mandal"]
+
+
+def rerouted(case: Case, service: Service, place: Place, now: datetime) -> Case:
+    """An officer sends the case to the same step's office of another place (it was filed under the
+    wrong village or ward): that desk gets a fresh step's time."""
+    return replace(
+        case,
+        desk=desk_for(holder_role(case, service), place).key,
+        step_due_at=now + step_time(service),
+        reminded=False,
+        place=place,
+    )
 
 
 def resubmitted(case: Case, now: datetime) -> Case:

@@ -41,6 +41,7 @@ class ChatApi:
             Route("/_chat/{wa_id}/messages", self.messages, methods=["GET"]),
             Route("/_chat/{wa_id}/send", self.send, methods=["POST"]),
             Route("/_chat/{wa_id}/read", self.read, methods=["POST"]),
+            Route("/_chat/{wa_id}/pay/{message_id:path}", self.pay, methods=["POST"]),
             Route("/_chat/{wa_id}/redeliver/{message_id:path}", self.redeliver, methods=["POST"]),
         ]
 
@@ -189,6 +190,19 @@ class ChatApi:
         if not isinstance(up_to, int):
             return _error("up_to must be a seq number")
         return JSONResponse({"read": self.emulator.citizen_reads(request.path_params["wa_id"], up_to)})
+
+    async def pay(self, request: Request) -> Response:
+        """`{"outcome": "paid" | "failed"}` on an order the platform sent: its payment status goes out."""
+        outcome = (await json_object(request) or {}).get("outcome")
+        if outcome not in ("paid", "failed"):
+            return _error("outcome must be paid or failed")
+        try:
+            status = self.emulator.citizen_pays(
+                request.path_params["wa_id"], request.path_params["message_id"], paid=outcome == "paid"
+            )
+        except KeyError:
+            return _error("no such order to this citizen", 404)
+        return JSONResponse({"status": status}, status_code=202)
 
     async def redeliver(self, request: Request) -> Response:
         message_id = request.path_params["message_id"]

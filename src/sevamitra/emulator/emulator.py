@@ -7,6 +7,7 @@ chat and are answered with `sent`, `delivered` and (once the chat page shows the
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -106,6 +107,25 @@ class Emulator:
             return None
         self.webhooks.deliver(entry.wa_id, entry.update, kind="message", message_id=entry.id)
         return entry
+
+    def citizen_pays(self, wa_id: str, message_id: str, *, paid: bool) -> dict[str, Any]:
+        """Pay (or fail to pay) an `order_details` message the platform sent this citizen: Meta's signed
+        `payment` status follows as a webhook. Raises KeyError when there is no such order."""
+        entry = self.state.entry(message_id)
+        interactive = ((entry.body or {}).get("interactive") or {}) if entry else {}
+        if entry is None or entry.wa_id != wa_id or interactive.get("type") != "order_details":
+            raise KeyError(f"no order {message_id!r} to {wa_id}")
+        item = payloads.payment_status(
+            message_id,
+            interactive["action"]["parameters"],
+            paid=paid,
+            recipient_id=wa_id,
+            timestamp=int(self._clock()),
+            transaction_id=secrets.token_hex(8),
+        )
+        body = payloads.encode(payloads.status_update(self.config, item))
+        self.webhooks.deliver(wa_id, body, kind="payment", message_id=message_id)
+        return item
 
     def citizen_reads(self, wa_id: str, up_to: int) -> int:
         """The chat page has shown the platform's messages up to this seq: each becomes `read`."""

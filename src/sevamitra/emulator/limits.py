@@ -20,7 +20,16 @@ MESSAGE_TYPES = frozenset(
 MEDIA_TYPES = frozenset({"image", "audio", "video", "document", "sticker"})
 INTERACTIVE_TYPES = frozenset(
     {"button", "list", "cta_url", "flow", "location_request_message", "address_message"}
-    | {"product", "product_list", "catalog_message", "call_permission_request"}
+    | {"product", "product_list", "catalog_message", "call_permission_request", "order_details"}
+)
+ORDER_PARAMETERS = (
+    "reference_id",
+    "type",
+    "payment_type",
+    "payment_configuration",
+    "currency",
+    "total_amount",
+    "order",
 )
 
 
@@ -84,7 +93,7 @@ def _interactive(it: dict[str, Any]) -> Iterator[Problem]:
     if not isinstance(action, dict):
         yield INVALID_PARAMETER, "The parameter interactive['action'] is required."
         return
-    if kind in ("button", "list", "cta_url"):
+    if kind in ("button", "list", "cta_url", "order_details"):
         body = _dict(it.get("body")).get("text")
         if not isinstance(body, str) or not body:
             yield INVALID_PARAMETER, "The parameter interactive['body']['text'] is required."
@@ -104,6 +113,8 @@ def _interactive(it: dict[str, Any]) -> Iterator[Problem]:
         if action.get("name") != "cta_url" or not _str(params.get("url")):
             yield INVALID_PARAMETER, "The parameters action['name'] = 'cta_url' and its url are required."
         yield from _length("Display text", str(params.get("display_text", "")), 1, 20)
+    elif kind == "order_details":
+        yield from _order_details(action)
 
 
 def _buttons(action: dict[str, Any]) -> Iterator[Problem]:
@@ -143,6 +154,30 @@ def _list(action: dict[str, Any]) -> Iterator[Problem]:
     ids = [r.get("id") for r in rows]
     if len(set(ids)) != len(ids):
         yield PARAMETER_VALUE_NOT_VALID, "Row ids must be unique."
+
+
+def _order_details(action: dict[str, Any]) -> Iterator[Problem]:
+    """`review_and_pay`: its parameters, a reference id of at most 35 characters, and a total that adds up."""
+    params = _dict(action.get("parameters"))
+    if action.get("name") != "review_and_pay" or not all(key in params for key in ORDER_PARAMETERS):
+        yield (
+            INVALID_PARAMETER,
+            f"action['name'] = 'review_and_pay' and the parameters {ORDER_PARAMETERS} are required.",
+        )
+        return
+    yield from _length("Reference id", str(params["reference_id"]), 1, 35)
+    if params["currency"] != "INR":
+        yield PARAMETER_VALUE_NOT_VALID, "Currency must be INR."
+    order = _dict(params["order"])
+    parts = [_value(order.get(key)) for key in ("subtotal", "tax", "shipping")]
+    if _value(params["total_amount"]) != sum(parts) - _value(order.get("discount")):
+        yield PARAMETER_VALUE_NOT_VALID, "total_amount must be subtotal + tax + shipping - discount."
+
+
+def _value(amount: object) -> int:
+    """An amount's `value` (0 when absent)."""
+    value = _dict(amount).get("value", 0)
+    return value if isinstance(value, int) else 0
 
 
 def _length(what: str, value: str, low: int, high: int) -> Iterator[Problem]:

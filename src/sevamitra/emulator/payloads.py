@@ -57,6 +57,44 @@ def status(
     return item
 
 
+def payment_status(
+    message_id: str,
+    parameters: dict[str, Any],
+    *,
+    paid: bool,
+    recipient_id: str,
+    timestamp: int,
+    transaction_id: str,
+) -> dict[str, Any]:
+    """One `statuses[]` item of type `payment` for an `order_details` message's parameters: the
+    order captured (a successful UPI transaction) or still pending after a failed one."""
+    amount = parameters["total_amount"]
+    transaction = {
+        "id": transaction_id,
+        "pg_transaction_id": f"pg_{transaction_id}",
+        "type": "upi",
+        "status": "success" if paid else "failed",
+        "created_timestamp": timestamp,
+        "updated_timestamp": timestamp,
+        "amount": amount,
+        "currency": parameters["currency"],
+        "method": {"type": "upi"},
+    }
+    return {
+        "id": message_id,
+        "recipient_id": recipient_id,
+        "type": "payment",
+        "status": "captured" if paid else "pending",
+        "timestamp": str(timestamp),
+        "payment": {
+            "reference_id": parameters["reference_id"],
+            "amount": amount,
+            "currency": parameters["currency"],
+            "transaction": transaction,
+        },
+    }
+
+
 def encode(update: dict[str, Any]) -> bytes:
     """Compact ASCII JSON with `/` escaped as `\\/`, as Meta sends: only the raw bytes verify."""
     return json.dumps(update, separators=(",", ":")).replace("/", "\\/").encode()

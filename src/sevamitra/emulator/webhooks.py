@@ -30,7 +30,7 @@ class Delivery:
 
     number: int
     key: str  # the citizen it concerns; deliveries with one key go out in order
-    kind: str  # "message" or "status"
+    kind: str  # "message", "status" or "payment"
     message_id: str
     body: bytes
     on_result: Callable[[bool], None] | None = field(default=None, repr=False)

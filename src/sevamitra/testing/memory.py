@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sevamitra.core.applications import ApplicationView, Status, format_reference
+from sevamitra.core.decisions import BookingRequest
 from sevamitra.core.messages import Recipient
 from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication, ResolvedGrievance, ReturnedApplication
 from sevamitra.core.workflow import Case
@@ -32,6 +33,8 @@ class MemoryTurn:
     nearby: tuple[str, int] | None = None  # what nearby_open finds
     joins: dict[str, str] = field(default_factory=dict)
     alerts: list[tuple[tuple[str, ...], str | None]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)  # orders paid in the chat
+    places: dict[str, int] = field(default_factory=dict)  # bookable resource -> places taken
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -50,8 +53,40 @@ class MemoryTurn:
         self.stored.append((reference, application))
         return reference
 
+    async def book(
+        self, application: NewApplication, request: BookingRequest, *, confirm: bool
+    ) -> tuple[str, tuple[int, ...]] | None:
+        """Places counted per resource in memory (one process, one citizen at a time)."""
+        taken = self.places.get(request.resource, 0)
+        if taken + request.places > request.capacity:
+            return None
+        self.places[request.resource] = taken + request.places
+        return await self.submit(application), tuple(range(taken + 1, taken + request.places + 1))
+
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         self.certificates.append(certificate)
+
+    async def add_payment(
+        self,
+        *,
+        reference: str,
+        provider: str,
+        provider_ref: str,
+        amount_paise: int,
+        now: datetime,
+        purpose: str = "",
+        message: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.payments.append(
+            {
+                "reference": reference,
+                "provider": provider,
+                "provider_ref": provider_ref,
+                "amount_paise": amount_paise,
+                "purpose": purpose,
+                "message": message,
+            }
+        )
 
     async def correction(self, reference: str) -> ReturnedApplication | None:
         return self.returned.get(reference)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -23,6 +24,8 @@ from sevamitra.web.payments import payment_routes
 from sevamitra.web.photos import photo_routes
 from sevamitra.web.templating import Templates
 from sevamitra.web.verification import routes as verification_routes
+
+log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # Meta's updates are a few KiB; anything this big is not Meta
 
@@ -48,6 +51,11 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         if check is not SignatureCheck.VALID:
             return PlainTextResponse("bad signature", status_code=403)
         await platform.receive(raw)  # durable before we answer
+        try:
+            await platform.settle_payments(raw)  # payments settle now: each event once, so a retry is harmless
+        except Exception:  # anything unsettled must come again: Meta redelivers what is not answered 200
+            log.exception("settling WhatsApp payment statuses failed")
+            return PlainTextResponse("payment not settled; retry", status_code=503)
         return PlainTextResponse("OK")
 
     async def health(_: Request) -> Response:

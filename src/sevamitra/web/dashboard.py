@@ -26,7 +26,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
-from sevamitra.actions.review import REJECT_REASONS, Forbidden, NotFound, Review, review
+from sevamitra.actions.review import PLACE_PROBLEM, REJECT_REASONS, Forbidden, NotFound, Review, review
 from sevamitra.adapters.sql.analytics import (
     DecisionRow,
     Overview,
@@ -40,7 +40,7 @@ from sevamitra.bootstrap.officials_auth import OfficerAccess, SessionRow
 from sevamitra.core.applications import REFERENCE_PATTERN, Status, TransitionError
 from sevamitra.core.catalogue import Service
 from sevamitra.core.display import shown_answers
-from sevamitra.core.fields import FieldSpec
+from sevamitra.core.fields import VOICE_ACCEPT, FieldSpec
 from sevamitra.core.officers import Officer, may_act, may_view
 from sevamitra.core.ports import CaseRecord, InboxFilter
 from sevamitra.core.texts import MissingText
@@ -59,7 +59,7 @@ MAX_TEXT = 2000  # characters of an officer's message or note
 CACHE_SECONDS = 60.0  # analytics per scope: aggregates over the whole table, kept a minute
 CACHE_SCOPES = 256
 STATUS_FILTERS = ("open", "submitted", "under_review", "returned", "approved", "rejected", "issued", "all")
-INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp"})
+INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", *VOICE_ACCEPT})
 PHOTO_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 FILE_HEADERS = {  # a citizen's file, served as data: never run, never framed, never kept
     **SECURITY_HEADERS,
@@ -71,6 +71,7 @@ ERROR_KEYS = {  # review's ActionError messages (and the photo's) → the page's
     "choose a reason for the rejection": "pages.error.reason",
     "choose the fields the citizen must correct": "pages.error.fields",
     "a note needs a text or a photo": "pages.error.note",
+    PLACE_PROBLEM: "pages.error.place",
 }
 CHART_BARS = 12
 
@@ -93,7 +94,7 @@ class InboxRow:
 class Answer:
     label: str
     shown: str
-    document: str | None  # the link to the citizen's file, for a document or photo answer
+    documents: tuple[str, ...] = ()  # the links to the citizen's files: a document, photos, a voice note
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,6 +241,16 @@ def dashboard_routes(
             return pages.text(language, "pages.state")
         place = places.get(place_id) if places is not None else None
         return place.name(language) if place else place_id.rpartition("/")[2]
+
+    def reroute_choices(district: str | None, language: str) -> list[tuple[str, str]]:
+        """The villages, wards, mandals and towns of the case's district, as (id, "name, parent")."""
+        if places is None or not district or district not in places:
+            return []
+        found: list[tuple[str, str]] = []
+        for unit in places.children(district):
+            found.append((unit.id, unit.name(language)))
+            found += [(v.id, f"{v.name(language)}, {unit.name(language)}") for v in places.children(unit.id)]
+        return found
 
     def role_name(role: str, language: str) -> str:
         try:
@@ -391,11 +402,10 @@ def dashboard_routes(
                 fields.append((spec.id, field_label(pages, spec, language)))
                 if spec.id not in shown:
                     continue
-                value = record.answers.get(spec.id)
-                link = None
-                if isinstance(value, Mapping) and value.get("media_id"):
-                    link = f"{DASHBOARD_PATH}/applications/{record.reference}/documents/{spec.id}"
-                answers.append(Answer(label=field_label(pages, spec, language), shown=shown[spec.id], document=link))
+                base = f"{DASHBOARD_PATH}/applications/{record.reference}/documents/{spec.id}"
+                count = len(_files(record.answers.get(spec.id)))
+                links = tuple(base if n == 0 else f"{base}?n={n}" for n in range(count))
+                answers.append(Answer(label=field_label(pages, spec, language), shown=shown[spec.id], documents=links))
         history = [
             Event(
                 at=when(e.at),
@@ -431,6 +441,7 @@ def dashboard_routes(
             photos=photos,
             acting=acting,
             deciding=acting and record.status in OPEN,
+            reroute_places=reroute_choices(record.district, language) if acting and record.status in OPEN else [],
             grievance=service is not None and service.output.kind == "grievance_ticket",
             reasons=[(code, pages.text(language, f"reject.{code}")) for code in REJECT_REASONS],
             fields=fields,
@@ -479,9 +490,11 @@ def dashboard_routes(
         field_id = request.path_params["field_id"]
         service = catalogue.service(record.service_id)
         spec = service.form_field(field_id) if service else None
-        value = record.answers.get(field_id) if spec is not None else None
-        if not isinstance(value, Mapping) or not value.get("media_id"):
+        files = _files(record.answers.get(field_id)) if spec is not None else []
+        index = request.query_params.get("n", "0")
+        if not index.isdigit() or int(index) >= len(files):
             return missing(request, officer, session)
+        value = files[int(index)]
         await access.record(officer, "view_document", record.reference, {"field": field_id}, client_ip(request))
         try:
             data, mime_type = await platform.messenger.download_media(str(value["media_id"]))
@@ -571,6 +584,8 @@ def dashboard_routes(
             detail["reason"] = submitted.reason
         if action == "return":
             detail["fields"] = list(submitted.fields)
+        if action == "reroute":
+            detail["place"] = submitted.place
         await access.record(officer, action, reference, detail, ip)
         record = await platform.cases.get(reference)
         if record is not None and viewable(officer, record):
@@ -843,6 +858,12 @@ def _services_for(officer: Officer, services: Sequence[Service], language: str) 
     return sorted(((s.id, s.name(language)) for s in chosen), key=lambda item: item[1])
 
 
+def _files(value: object) -> list[Mapping[str, Any]]:
+    """The citizen's files in an answer: one document or voice note, or several photos."""
+    found = value if isinstance(value, list) else [value]
+    return [v for v in found if isinstance(v, Mapping) and v.get("media_id")]
+
+
 def _field(form: FormData, name: str) -> str | None:
     value = form.get(name)
     return value if isinstance(value, str) else None
@@ -867,6 +888,8 @@ async def _review_of(action: str, form: FormData) -> Review | str:
                     return PHOTO_PROBLEM
                 photo = (content_type, data)
         return Review(action="note" if action == "note" else "approve", message=message, photo=photo)
+    if action == "reroute":
+        return Review(action="reroute", place=(_field(form, "place") or "").strip(), message=message)
     return Review(action="forward")
 
 

@@ -1,9 +1,10 @@
-"""WhatsApp payments in India: the `order_details` message, and its `payment` status webhooks.
+"""WhatsApp payments in India: orders paid inside the chat, and their `payment` status webhooks.
 
 The citizen pays inside WhatsApp (UPI, or the gateway configured in WhatsApp Manager), so there is
-no link: `create` returns the interactive message to send. Amounts are `{value, offset}` with
-offset 100, i.e. paise. Payment updates arrive on the WhatsApp webhook, signed with the app secret
-(`X-Hub-Signature-256`), as `statuses[]` entries of type `payment`.
+no link: `create` returns the channel-neutral `OrderOut` to send (mapped to an `order_details`
+message by the WhatsApp adapter). Amounts are `{value, offset}`; events carry paise. Payment
+updates arrive on the WhatsApp webhook, signed with the app secret (`X-Hub-Signature-256`), as
+`statuses[]` entries of type `payment`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sevamitra.adapters.payments import check_hex_signature, header
+from sevamitra.core.clipping import clip
+from sevamitra.core.messages import OrderOut, outbound_to_dict
 from sevamitra.core.payments import Created, EventKind, MalformedWebhook, Order, PaymentEvent
 
 NAME = "whatsapp"
@@ -26,46 +29,22 @@ BODY_LIMIT = 1024
 _TRANSACTION_KINDS: Mapping[str, EventKind] = {"success": "paid", "failed": "failed"}  # "pending": nothing yet
 
 
-def _amount(paise: int) -> dict[str, int]:
-    return {"value": paise, "offset": OFFSET}
+def reference_id(reference: str) -> str:
+    """A fresh order id for `reference`: the reference and a random suffix, within Meta's 35 characters
+    (a retry after a failure or expiry is a new order)."""
+    suffix = secrets.token_hex(4)
+    return f"{reference[: REFERENCE_ID_LIMIT - len(suffix) - 1]}-{suffix}"
 
 
-def order_details_message(
-    order: Order, *, reference_id: str, configuration: str, item_id: str = "fee", to: str | None = None
-) -> dict[str, Any]:
-    """The Graph API body of an `order_details` message asking the citizen to pay for `order`."""
-    interactive: dict[str, Any] = {
-        "type": "order_details",
-        "body": {"text": (order.message or order.purpose)[:BODY_LIMIT]},
-        "action": {
-            "name": "review_and_pay",
-            "parameters": {
-                "reference_id": reference_id,
-                "type": "digital-goods",
-                "payment_type": "upi",
-                "payment_configuration": configuration,
-                "currency": "INR",
-                "total_amount": _amount(order.amount_paise),
-                "order": {
-                    "status": "pending",
-                    "items": [
-                        {
-                            "retailer_id": item_id,
-                            "name": order.purpose[:ITEM_NAME_LIMIT],
-                            "amount": _amount(order.amount_paise),
-                            "quantity": 1,
-                        }
-                    ],
-                    "subtotal": _amount(order.amount_paise),
-                    "tax": _amount(0),  # government fees carry no GST
-                },
-            },
-        },
-    }
-    message: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
-    if to is not None:
-        message["to"] = to
-    return message | {"type": "interactive", "interactive": interactive}
+def order_message(order: Order, *, reference_id: str, configuration: str) -> OrderOut:
+    """The chat message asking the citizen to pay for `order`, clipped to WhatsApp's limits."""
+    return OrderOut(
+        body=clip(order.message or order.purpose, BODY_LIMIT),
+        reference_id=reference_id,
+        configuration=configuration,
+        item_name=clip(order.purpose, ITEM_NAME_LIMIT),
+        amount_paise=order.amount_paise,
+    )
 
 
 class WhatsAppPay:
@@ -79,15 +58,20 @@ class WhatsAppPay:
         self.configuration = configuration
 
     async def create(self, order: Order) -> Created:
-        suffix = secrets.token_hex(4)
-        reference_id = f"{order.reference[: REFERENCE_ID_LIMIT - len(suffix) - 1]}-{suffix}"
-        message = order_details_message(order, reference_id=reference_id, configuration=self.configuration)
-        return Created(provider_ref=reference_id, message=message)
+        """The order's id and its message (`outbound_to_dict` of an `OrderOut`); there is no link."""
+        order_id = reference_id(order.reference)
+        message = order_message(order, reference_id=order_id, configuration=self.configuration)
+        return Created(provider_ref=order_id, message=outbound_to_dict(message))
 
 
 def parse_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str) -> list[PaymentEvent]:
     """Check `X-Hub-Signature-256` (the app secret) on the raw bytes, then read the payment statuses."""
     check_hex_signature(raw_body, header(headers, SIGNATURE_HEADER), secret, prefix="sha256=")
+    return verified_events(raw_body)
+
+
+def verified_events(raw_body: bytes) -> list[PaymentEvent]:
+    """The payment events of a webhook body whose signature the caller has checked."""
     try:
         update = json.loads(raw_body)
     except ValueError as error:
@@ -122,12 +106,12 @@ def payment_status_event(status: Mapping[str, Any]) -> PaymentEvent | None:
         return None
     amount = transaction.get("amount") or payment.get("amount")
     paise = int(amount["value"]) * OFFSET // int(amount["offset"]) if amount else None
-    reference_id = str(payment["reference_id"])
+    order_id = str(payment["reference_id"])
     transaction_id = transaction.get("pg_transaction_id") or transaction.get("id")
     return PaymentEvent(
         provider=NAME,
-        event_key=f"{NAME}:{reference_id}:{transaction.get('id', '')}:{kind}",
-        provider_ref=reference_id,
+        event_key=f"{NAME}:{order_id}:{transaction.get('id', '')}:{kind}",
+        provider_ref=order_id,
         kind=kind,
         amount_paise=paise,
         at=datetime.fromtimestamp(int(status.get("timestamp") or transaction.get("updated_timestamp") or 0), UTC),

@@ -1,12 +1,9 @@
-"""Payments and bookings on SQLAlchemy Core, for SQLite and PostgreSQL.
+"""Payments on SQLAlchemy Core, for SQLite and PostgreSQL.
 
 `SqlPayments.apply` records a verified event and applies it in one transaction: the event row
 (its unique key makes a redelivery a no-op), the payment locked (`FOR UPDATE` on PostgreSQL;
 SQLite serialises writers), the new status, and whatever the caller does on the change (the
 receipt, its transparency-log entry, the messages to the citizen, the seat confirmed).
-
-`SqlBookings.hold` takes a seat with one conditional `UPDATE ... WHERE taken < capacity`: on
-PostgreSQL concurrent holds queue on the slot's row, and only as many succeed as there are seats.
 """
 
 from __future__ import annotations
@@ -18,17 +15,22 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sevamitra.adapters.sql.bookings import confirm_places, release_places
 from sevamitra.adapters.sql.engine import is_sqlite
-from sevamitra.adapters.sql.stores import enqueue_message, insert_certificate, record_event, unseal_json
+from sevamitra.adapters.sql.stores import (
+    enqueue_message,
+    insert_certificate,
+    insert_payment,
+    record_event,
+    unseal_json,
+)
 from sevamitra.adapters.sql.tables import (
     applications,
-    booking_slots,
-    bookings,
     payment_events,
     payments,
     reference_counters,
@@ -52,9 +54,6 @@ from sevamitra.core.payments import (
 from sevamitra.core.ports import IssuedCertificate, Sealer
 
 log = logging.getLogger(__name__)
-
-HELD, CONFIRMED, RELEASED = "held", "confirmed", "released"
-OCCUPYING = (HELD, CONFIRMED)
 
 
 def _when(value: Any) -> datetime | None:
@@ -84,121 +83,6 @@ def _record(row: Any) -> PaymentRecord:
 
 def _upsert(engine: AsyncEngine) -> Any:
     return sqlite_insert if is_sqlite(engine) else pg_insert
-
-
-# ---------------------------------------------------------------- bookings
-
-
-async def _mine(connection: AsyncConnection, reference: str, *, sqlite: bool) -> Any:
-    query = select(bookings).where(bookings.c.reference == reference)
-    return (await connection.execute(query if sqlite else query.with_for_update())).first()
-
-
-async def hold_seat(
-    connection: AsyncConnection, resource: str, reference: str, now: datetime, *, sqlite: bool
-) -> int | None:
-    """Hold a seat of `resource` for `reference` in the caller's transaction: its seat number, or
-    None when every seat is taken. A reference that holds a seat already keeps it."""
-    mine = await _mine(connection, reference, sqlite=sqlite)
-    if mine is not None and mine.status in OCCUPYING:
-        return int(mine.seat)
-    taken = await connection.execute(
-        update(booking_slots)
-        .where(booking_slots.c.resource == resource, booking_slots.c.taken < booking_slots.c.capacity)
-        .values(taken=booking_slots.c.taken + 1)
-        .returning(booking_slots.c.capacity)
-    )
-    slot = taken.first()
-    if slot is None:
-        return None
-    # The slot's row stays locked until commit: no other hold or release of this resource runs meanwhile.
-    occupied = set(
-        (
-            await connection.scalars(
-                select(bookings.c.seat).where(bookings.c.resource == resource, bookings.c.status.in_(OCCUPYING))
-            )
-        ).all()
-    )
-    seat = next(n for n in range(1, int(slot.capacity) + 1) if n not in occupied)
-    values = {"resource": resource, "seat": seat, "status": HELD, "created_at": now}
-    if mine is None:
-        await connection.execute(insert(bookings).values(reference=reference, **values))
-    else:
-        await connection.execute(update(bookings).where(bookings.c.reference == reference).values(**values))
-    return seat
-
-
-async def release_seat(connection: AsyncConnection, reference: str, *, sqlite: bool) -> bool:
-    """Give the reference's seat back; False when it holds none. The booking stays, released, under
-    a negative seat number of its own, so the number it held is free for the next citizen."""
-    mine = await _mine(connection, reference, sqlite=sqlite)
-    if mine is None or mine.status not in OCCUPYING:
-        return False
-    await connection.execute(  # locks the slot, as a hold does
-        update(booking_slots)
-        .where(booking_slots.c.resource == mine.resource, booking_slots.c.taken > 0)
-        .values(taken=booking_slots.c.taken - 1)
-    )
-    lowest = await connection.scalar(select(func.min(bookings.c.seat)).where(bookings.c.resource == mine.resource))
-    await connection.execute(
-        update(bookings)
-        .where(bookings.c.reference == reference)
-        .values(status=RELEASED, seat=min(int(lowest or 0), 0) - 1)
-    )
-    return True
-
-
-async def confirm_seat(connection: AsyncConnection, reference: str, now: datetime, *, sqlite: bool) -> BookingOutcome:
-    """Confirm the reference's seat; a seat released meanwhile is held again if one is free."""
-    row = await _mine(connection, reference, sqlite=sqlite)
-    if row is None:
-        return "none"
-    if row.status == RELEASED and await hold_seat(connection, row.resource, reference, now, sqlite=sqlite) is None:
-        return "lost"
-    await connection.execute(update(bookings).where(bookings.c.reference == reference).values(status=CONFIRMED))
-    return "confirmed"
-
-
-@dataclass
-class SqlBookings:
-    """Seats of bookable resources (a darshan slot, a bus, a room), held, confirmed and released."""
-
-    engine: AsyncEngine
-    sqlite: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.sqlite = is_sqlite(self.engine)
-
-    async def ensure_slot(self, resource: str, capacity: int) -> None:
-        """Create the resource with `capacity` seats, or set its capacity (never below those taken)."""
-        statement = _upsert(self.engine)(booking_slots).values(resource=resource, capacity=capacity, taken=0)
-        statement = statement.on_conflict_do_update(
-            index_elements=["resource"],
-            set_={"capacity": func.max(statement.excluded.capacity, booking_slots.c.taken)}
-            if self.sqlite
-            else {"capacity": func.greatest(statement.excluded.capacity, booking_slots.c.taken)},
-        )
-        async with self.engine.begin() as connection:
-            await connection.execute(statement)
-
-    async def hold(self, resource: str, reference: str, now: datetime) -> int | None:
-        """Hold a seat for `reference`: its number, or None when the resource is full (or unknown)."""
-        async with self.engine.begin() as connection:
-            return await hold_seat(connection, resource, reference, now, sqlite=self.sqlite)
-
-    async def confirm(self, reference: str, now: datetime) -> BookingOutcome:
-        async with self.engine.begin() as connection:
-            return await confirm_seat(connection, reference, now, sqlite=self.sqlite)
-
-    async def release(self, reference: str) -> bool:
-        async with self.engine.begin() as connection:
-            return await release_seat(connection, reference, sqlite=self.sqlite)
-
-    async def seat_of(self, reference: str) -> tuple[str, int, str] | None:
-        """(resource, seat, status) of the reference's booking."""
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(select(bookings).where(bookings.c.reference == reference))).first()
-        return (row.resource, int(row.seat), row.status) if row else None
 
 
 # ---------------------------------------------------------------- payments
@@ -248,7 +132,7 @@ class SqlPaymentTransaction:
         return bool(count)
 
     async def confirm_booking(self) -> BookingOutcome:
-        return await confirm_seat(self.connection, self.payment.reference, self.now, sqlite=self.sqlite)
+        return await confirm_places(self.connection, self.payment.reference, self.now, sqlite=self.sqlite)
 
     async def history(self, kind: str, detail: dict[str, Any]) -> None:
         await record_event(self.connection, self.payment.reference, self.now, "payment", kind, detail)
@@ -259,6 +143,9 @@ class SqlPaymentTransaction:
             .where(applications.c.reference == self.payment.reference, applications.c.status == Status.DECIDED.value)
             .values(status=Status.ISSUED.value, updated_at=self.now)
         )
+
+    async def release_booking(self) -> None:
+        await release_places(self.connection, self.payment.reference, sqlite=self.sqlite)
 
     async def refund_due(self, reason: str) -> None:
         detail = dict(await self._detail())
@@ -293,30 +180,20 @@ class SqlPayments:
         purpose: str = "",
         message: Mapping[str, Any] | None = None,
     ) -> PaymentRecord:
-        detail: dict[str, Any] = {"purpose": purpose}
-        if expires_at is not None:
-            detail["expires_at"] = expires_at.isoformat()
-        if message is not None:
-            detail["message"] = dict(message)
         async with self.engine.begin() as connection:
-            row = (
-                await connection.execute(
-                    insert(payments)
-                    .values(
-                        reference=reference,
-                        address=address,
-                        provider=provider,
-                        provider_ref=provider_ref,
-                        amount_paise=amount_paise,
-                        status=PaymentStatus.CREATED.value,
-                        link=link,
-                        created_at=now,
-                        updated_at=now,
-                        detail=detail,
-                    )
-                    .returning(*payments.c)
-                )
-            ).one()
+            row = await insert_payment(
+                connection,
+                reference=reference,
+                address=address,
+                provider=provider,
+                provider_ref=provider_ref,
+                amount_paise=amount_paise,
+                link=link,
+                now=now,
+                expires_at=expires_at,
+                purpose=purpose,
+                message=message,
+            )
         return _record(row)
 
     async def latest_for(self, reference: str) -> PaymentRecord | None:

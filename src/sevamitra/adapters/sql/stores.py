@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from sevamitra.adapters.sql.bookings import confirm_places, hold_places
 from sevamitra.adapters.sql.engine import is_sqlite
 from sevamitra.adapters.sql.subscriptions import add_subscriptions, remove_subscriptions
 from sevamitra.adapters.sql.tables import (
@@ -33,13 +34,16 @@ from sevamitra.adapters.sql.tables import (
     inbox,
     log_pending,
     outbox,
+    payments,
     ratings,
     reference_counters,
 )
 from sevamitra.core import logentries
 from sevamitra.core.applications import ApplicationView, Status, format_reference
+from sevamitra.core.decisions import BookingRequest
 from sevamitra.core.delivery import advances
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
+from sevamitra.core.payments import PaymentStatus
 from sevamitra.core.ports import (
     InboxRecord,
     IssuedCertificate,
@@ -180,6 +184,45 @@ async def record_event(
     )
 
 
+async def insert_payment(
+    connection: AsyncConnection,
+    *,
+    reference: str,
+    address: str,
+    provider: str,
+    provider_ref: str,
+    amount_paise: int,
+    link: str | None,
+    now: datetime,
+    expires_at: datetime | None = None,
+    purpose: str = "",
+    message: Mapping[str, Any] | None = None,
+) -> Any:
+    """A new payment (status created), in the caller's transaction; returns its row."""
+    detail: dict[str, Any] = {"purpose": purpose}
+    if expires_at is not None:
+        detail["expires_at"] = expires_at.isoformat()
+    if message is not None:
+        detail["message"] = dict(message)
+    inserted = await connection.execute(
+        insert(payments)
+        .values(
+            reference=reference,
+            address=address,
+            provider=provider,
+            provider_ref=provider_ref,
+            amount_paise=amount_paise,
+            status=PaymentStatus.CREATED.value,
+            link=link,
+            created_at=now,
+            updated_at=now,
+            detail=detail,
+        )
+        .returning(*payments.c)
+    )
+    return inserted.one()
+
+
 async def next_number(connection: AsyncConnection, prefix: str, year: int, *, count: int = 1) -> int:
     """Take `count` reference numbers for a service and year; returns the last one taken
     (row lock on PostgreSQL, write lock on SQLite)."""
@@ -298,6 +341,22 @@ class SqlCitizenTurn:
         """Store an application under a fresh reference number, in this turn's transaction."""
         return await submit_application(self.connection, self.sealer, self.address, application)
 
+    async def book(
+        self, application: NewApplication, request: BookingRequest, *, confirm: bool
+    ) -> tuple[str, tuple[int, ...]] | None:
+        """The application and its places in a savepoint: rolled back together when the places are gone."""
+        sqlite = self.connection.dialect.name == "sqlite"
+        savepoint = await self.connection.begin_nested()
+        reference = await submit_application(self.connection, self.sealer, self.address, application)
+        held = await hold_places(self.connection, request, reference, application.submitted_at, sqlite=sqlite)
+        if held is None:
+            await savepoint.rollback()
+            return None
+        if confirm:
+            await confirm_places(self.connection, reference, application.submitted_at, sqlite=sqlite)
+        await savepoint.commit()
+        return reference, held
+
     async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
         """This citizen's applications: the one with `reference`, or the latest ones."""
         query = select(applications).where(applications.c.address == self.address)
@@ -318,6 +377,31 @@ class SqlCitizenTurn:
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         await insert_certificate(self.connection, certificate)
+
+    async def add_payment(
+        self,
+        *,
+        reference: str,
+        provider: str,
+        provider_ref: str,
+        amount_paise: int,
+        now: datetime,
+        purpose: str = "",
+        message: Mapping[str, Any] | None = None,
+    ) -> None:
+        """An order paid in the chat, stored with the turn that asks for it."""
+        await insert_payment(
+            self.connection,
+            reference=reference,
+            address=self.address,
+            provider=provider,
+            provider_ref=provider_ref,
+            amount_paise=amount_paise,
+            link=None,
+            now=now,
+            purpose=purpose,
+            message=message,
+        )
 
     async def correction(self, reference: str) -> ReturnedApplication | None:
         """This citizen's returned application and what the officer asked to correct."""

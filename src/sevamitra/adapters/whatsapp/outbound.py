@@ -7,6 +7,7 @@ bug in whoever built it, so it is never retried. Lengths count Python characters
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, assert_never
@@ -22,6 +23,7 @@ from sevamitra.core.messages import (
     ListRow,
     ListSection,
     MarkRead,
+    OrderOut,
     Outbound,
     Recipient,
     TemplateOut,
@@ -44,6 +46,9 @@ ROW_DESCRIPTION_MAX = 72
 ROW_ID_MAX = 200
 CTA_DISPLAY_TEXT_MAX = 20
 CAPTION_MAX = 1024
+ORDER_ITEM_NAME_MAX = 60
+ORDER_REFERENCE_ID = re.compile(r"[A-Za-z0-9_.-]{1,35}")  # Meta: at most 35 letters, digits, `_`, `-`, `.`
+PAISE_OFFSET = 100  # an amount is {value, offset}: value / offset rupees
 
 
 class OutboundLimitError(ValueError):
@@ -74,6 +79,8 @@ def to_graph_body(recipient: Recipient, message: Outbound) -> dict[str, Any]:
             content = {"type": "image", "image": image}
         case TemplateOut():
             content = {"type": "template", "template": _template(message)}
+        case OrderOut():
+            content = _interactive("order_details", message.body, None, None, _order_details(message))
         case _:
             assert_never(message)
     return {**_address(recipient), **content}
@@ -199,6 +206,35 @@ def _template(message: TemplateOut) -> dict[str, Any]:
         ]
         template["components"] = [{"type": "body", "parameters": parameters}]
     return template
+
+
+def _order_details(message: OrderOut) -> dict[str, Any]:
+    """`review_and_pay` for one item: India's UPI payments, digital goods, no tax on a government fee."""
+    if not ORDER_REFERENCE_ID.fullmatch(message.reference_id):
+        raise OutboundLimitError(f"the order reference_id {message.reference_id!r} breaks Meta's rules")
+    if message.amount_paise <= 0:
+        raise OutboundLimitError("an order must be for a positive amount")
+    paise = message.amount_paise
+    item = {
+        "retailer_id": _required("order item id", message.item_id),
+        "name": _required("order item name", message.item_name, ORDER_ITEM_NAME_MAX),
+        "amount": _amount(paise),
+        "quantity": 1,
+    }
+    parameters = {
+        "reference_id": message.reference_id,
+        "type": "digital-goods",
+        "payment_type": "upi",
+        "payment_configuration": _required("payment configuration", message.configuration),
+        "currency": "INR",
+        "total_amount": _amount(paise),
+        "order": {"status": "pending", "items": [item], "subtotal": _amount(paise), "tax": _amount(0)},
+    }
+    return {"name": "review_and_pay", "parameters": parameters}
+
+
+def _amount(paise: int) -> dict[str, int]:
+    return {"value": paise, "offset": PAISE_OFFSET}
 
 
 def _required(what: str, value: str, limit: int | None = None) -> str:

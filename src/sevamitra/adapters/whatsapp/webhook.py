@@ -42,7 +42,7 @@ from sevamitra.core.messages import (
     UnsupportedIn,
 )
 
-InboxKind = Literal["message", "status", "errors", "other", "unreadable"]
+InboxKind = Literal["message", "status", "payment", "errors", "other", "unreadable"]
 
 _RAW_CAP = 64 * 1024  # characters of an unreadable body kept for inspection
 
@@ -264,6 +264,8 @@ def _message_item(raw: object, metadata: object, contacts: list[dict[str, Any]])
 
 
 def _status_item(raw: object, metadata: object) -> InboxItem:
+    if isinstance(raw, dict) and raw.get("type") == "payment":  # settled as it arrives; kept for the record
+        return _item("payment", {"metadata": metadata, "status": raw})
     try:
         status = _Status.model_validate(raw)
     except ValidationError:

@@ -447,6 +447,14 @@
           params.display_text || params.url,
         ),
       );
+    } else if (it.type === "order_details") {
+      const params = action.parameters || {};
+      const total = params.total_amount || {};
+      const amount = `₹${((total.value || 0) / (total.offset || 100)).toFixed(2)}`;
+      box.append(
+        el("button", { class: "action", type: "button", "data-testid": "order-pay", text: `Pay ${amount}`, onclick: () => pay(entry, "paid") }),
+        el("button", { class: "action", type: "button", "data-testid": "order-fail", text: "Fail", onclick: () => pay(entry, "failed") }),
+      );
     } else if (it.type === "location_request_message") {
       box.append(el("button", { class: "action", type: "button", "data-testid": "location-request", text: "📍 Send location", onclick: showLocationForm }));
     } else {
@@ -535,6 +543,16 @@
       await poll();
     } catch (error) {
       toast("Not sent: " + error.message);
+    }
+  }
+
+  // Meta's side of an order: the citizen pays in WhatsApp, and a signed payment status goes to the platform.
+  async function pay(entry, outcome) {
+    try {
+      await postJson(`${encodeURIComponent(state.current)}/pay/${encodeURIComponent(entry.id)}`, { outcome });
+      toast(outcome === "paid" ? "Paid: the payment status is on its way" : "Payment failed: the status is on its way");
+    } catch (error) {
+      toast("Not paid: " + error.message);
     }
   }
 
