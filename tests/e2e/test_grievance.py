@@ -38,6 +38,7 @@ FILING = [
     ("location", "16.5402,80.6920"),
     ("text", "A big neem tree fell across the road near the school."),
     ("photo", "before"),
+    ("button_reply", "form:photos_done"),
 ]
 
 

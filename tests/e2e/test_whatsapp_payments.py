@@ -6,11 +6,13 @@ redeliveries, failures, late statuses and forged signatures."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,11 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from sevamitra.adapters.sql.payments import SqlPayments
 from sevamitra.adapters.whatsapp.signature import sign
 from sevamitra.bootstrap import build, build_emulator
-from sevamitra.core.payments import PaymentRecord, PaymentStatus
-from sevamitra.emulator import Emulator, payloads
+from sevamitra.core.payments import Applied, OnChange, PaymentEvent, PaymentRecord, PaymentStatus
+from sevamitra.emulator import Emulator, EmulatorConfig, payloads
 from sevamitra.settings import Settings
 from sevamitra.web.app import create_app
 from tests.e2e.conftest import Running, free_port, uvicorn_on
@@ -221,3 +224,51 @@ async def test_the_chat_pages_pay_button_pays_the_order(paying: Paying, browser:
     await expect(page.get_by_test_id("document-card").last).to_be_visible(timeout=20_000)
     await page.screenshot(path=str(tmp_path / "paid.png"), full_page=True)
     assert len(re.findall(RECEIPT, await paying.chat_text())) == 1
+
+
+class UnavailablePayments(SqlPayments):
+    async def apply(self, event: PaymentEvent, now: datetime, on_change: OnChange) -> Applied:
+        raise ConnectionError("the database is gone")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_payment_status_that_cannot_be_settled_is_answered_503_so_meta_redelivers(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        env="dev",
+        database_url=database_url,
+        whatsapp_app_secret=APP_SECRET,
+        payment_provider="whatsapp",
+        cache_dir=tmp_path / "cache",
+        keys_dir=tmp_path / "keys",
+        log_dir=tmp_path / "tlog",
+    )
+    platform = build(settings)
+    store = platform.payments.payments
+    assert isinstance(store, SqlPayments)
+    platform.payments = dataclasses.replace(platform.payments, payments=UnavailablePayments(store.engine, store.sealer))
+    config = EmulatorConfig(webhook_url="", app_secret=APP_SECRET, access_token="")
+    order = {"reference_id": "AP-MUN-PTAX-2026-000001-a1b2c3d4", "total_amount": {"value": 100, "offset": 100}}
+    status = payloads.payment_status(
+        "wamid.X",
+        order | {"currency": "INR"},
+        paid=True,
+        recipient_id=CITIZEN,
+        timestamp=1796018400,
+        transaction_id="t",
+    )
+    delivered = payloads.status("wamid.Y", "delivered", recipient_id=CITIZEN, timestamp=1796018400, conversation_id="c")
+    transport = httpx.ASGITransport(app=create_app(platform, run_worker=False))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://platform.test") as client:
+
+            async def post(item: dict[str, Any]) -> int:
+                body = payloads.encode(payloads.status_update(config, item))
+                headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
+                return (await client.post("/webhooks/whatsapp", content=body, headers=headers)).status_code
+
+            assert await post(status) == 503
+            assert await post(delivered) == 200  # other statuses keep their path
+    finally:
+        await platform.aclose()

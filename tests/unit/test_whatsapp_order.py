@@ -179,7 +179,7 @@ async def test_asking_by_link_is_the_pay_button_as_before() -> None:
 
 
 def test_a_payment_status_is_kept_but_never_read_as_a_delivery_status() -> None:
-    status = {"id": "wamid.X", "recipient_id": "919800000077", "type": "payment", "status": "failed"}
+    status: dict[str, Any] = {"id": "wamid.X", "recipient_id": "919800000077", "type": "payment", "status": "failed"}
     status |= {"timestamp": "1796018400", "payment": {"reference_id": "AP-1-ab"}}
     update = {"entry": [{"changes": [{"field": "messages", "value": {"statuses": [status]}}]}]}
     (item,) = split_update(json.dumps(update).encode())

@@ -31,6 +31,8 @@ from sevamitra.core.conversation import (
     GrievanceAnswered,
     Joined,
     JoinGrievance,
+    Learn,
+    Learned,
     LoadCorrection,
     NearbyFound,
     Outcome,
@@ -181,6 +183,9 @@ async def _perform(
         return AlertsChanged(topic=effect.topic, area=effect.area)
     if isinstance(effect, JoinGrievance):
         return await _join(context, turn, effect, recipient, now)
+    if isinstance(effect, Learn):
+        await turn.learn(effect.text, effect.service_id, effect.language, now)
+        return Learned()
     submission = effect.submission
     service = context.catalogue.service(submission.service_id)
     assert service is not None  # the engine only submits services of its catalogue

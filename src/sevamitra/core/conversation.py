@@ -61,9 +61,11 @@ from sevamitra.core.messages import (
     TextIn,
     TextOut,
 )
+from sevamitra.core.numberwords import number_word
 from sevamitra.core.scamguard import assess
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
+from sevamitra.core.understanding import Ask, Router, Understanding
 from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
 from sevamitra.core.workflow import OPEN, Case, Desk, citizen_clock, shared_location
 
@@ -75,6 +77,7 @@ BUTTON_TITLE_LIMIT = 20
 BODY_LIMIT = 1024
 IDLE_TIMEOUT = timedelta(minutes=30)
 INDIA = timedelta(hours=5, minutes=30)  # dates a citizen reads are Indian dates
+WRITTEN_IN = {"te": "te", "te_latn": "te", "hi": "hi", "en": "en"}  # how a text was written → the reply language
 
 
 # ---------------------------------------------------------------- state, effects, outcomes
@@ -91,6 +94,7 @@ class ConversationState:
     draft: dict[str, Any] | None = None  # a form being filled (see core.forms)
     results: tuple[str, ...] = ()  # service ids of the last search
     comment_on: str | None = None  # a reference just rated: the next text is a comment on it
+    asked: str | None = None  # the free text whose candidate services are on screen (a pick teaches the router)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +107,7 @@ class ConversationState:
             "draft": self.draft,
             "results": list(self.results),
             "comment_on": self.comment_on,
+            "asked": self.asked,
         }
 
     @staticmethod
@@ -118,7 +123,22 @@ class ConversationState:
             draft=data.get("draft"),
             results=tuple(data.get("results", ())),
             comment_on=data.get("comment_on"),
+            asked=data.get("asked"),
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Learn:
+    """The citizen picked `service_id` from the candidates of `text`: a phrasing to review as an alias."""
+
+    text: str
+    service_id: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Learned:
+    """The phrasing is kept for review (nothing to tell the citizen)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,7 +220,17 @@ class ChangeAlerts:
 
 
 Effect = (
-    Submit | Track | Watch | LoadCorrection | Resubmit | Rate | Comment | AnswerGrievance | JoinGrievance | ChangeAlerts
+    Submit
+    | Track
+    | Watch
+    | LoadCorrection
+    | Resubmit
+    | Rate
+    | Comment
+    | AnswerGrievance
+    | JoinGrievance
+    | ChangeAlerts
+    | Learn
 )
 
 
@@ -297,6 +327,7 @@ Outcome = (
     | GrievanceAnswered
     | NearbyFound
     | Joined
+    | Learned
 )
 
 
@@ -313,6 +344,7 @@ class Context:
     nearby_meters: int = 200  # "me too": how close an open grievance of the same kind must be
     own_numbers: tuple[str, ...] = ()  # the service's WhatsApp numbers (the scam guard vouches for these)
     own_hosts: tuple[str, ...] = ()  # and its web hosts
+    router: Router | None = field(default=None, compare=False)  # the assistant; None: names and aliases only
 
     def search(self, text: str) -> list[Service]:
         """The service named exactly, else the best matches."""
@@ -448,10 +480,13 @@ class _Engine:
             return self.submit()
         if self.state.screen == "language" and (chosen := self.language_named(text)) is not None:
             return self.choose(f"lang:{chosen}")
-        if text.isdigit():
-            choice = self.numbered_choice(int(text))
+        number = int(text) if text.isdigit() else number_word(text)
+        if number is not None:
+            choice = self.numbered_choice(number)
             if choice is not None:
                 return self.choose(choice)
+        if self.context.router is not None:
+            return self.understand(raw, self.context.router.route(raw))
         if len(text) >= 3:
             return self.search(raw)
         self.say(self.t("not_understood"))
@@ -467,6 +502,9 @@ class _Engine:
         if kind == "dept" and catalogue.department(value) is not None:
             return self.show_services(value, page=0)
         if kind == "svc" and (service := catalogue.service(value)) is not None:
+            if self.state.screen == "search" and self.state.asked and value in self.state.results:
+                self.effects.append(Learn(text=self.state.asked, service_id=value, language=self.language))
+                self.state = replace(self.state, asked=None)
             return self.show_service(service)
         if kind == "apply" and (service := catalogue.service(value)) is not None:
             return self.start(service)
@@ -517,6 +555,12 @@ class _Engine:
                     chosen = self.context.languages[int(text) - 1]
                 if chosen is not None:
                     return self.choose(f"lang:{chosen}")
+        if isinstance(inbound, TextIn) and self.context.router is not None:
+            understood = self.context.router.route(inbound.body)
+            language = WRITTEN_IN.get(understood.language)
+            if understood.intent in ("apply", "ask") and language in self.context.languages:
+                self.state = replace(self.state, language=language)
+                return self.understand(inbound.body.strip(), understood)
         return self.welcome()
 
     def welcome(self) -> ConversationState:
@@ -614,6 +658,71 @@ class _Engine:
             )
         )
         return replace(self.state, screen="service", department_id=service.department_id, service_id=service.id)
+
+    def understand(self, raw: str, understood: Understanding) -> ConversationState:
+        """Free text, as the assistant understood it: a service, a question about one, or an intent."""
+        intent, catalogue = understood.intent, self.context.catalogue
+        services = [s for c in understood.candidates if (s := catalogue.service(c.service_id)) is not None]
+        if intent == "track":
+            return self.track(understood.reference)
+        if intent in ("apply", "ask") and services:
+            if understood.clear or len(services) == 1:
+                if intent == "ask" and understood.ask is not None:
+                    return self.answer_about(services[0], understood.ask)
+                return self.show_service(services[0])
+            return self.offer(services, asked=raw)
+        if intent == "greeting":
+            self.say(self.t("nlu.greeting"))
+            return self.show_departments(page=0)
+        if intent == "thanks":
+            self.say(self.t("nlu.thanks"))
+            return self.state
+        if intent == "language":
+            return self.ask_language()
+        if intent == "human":
+            self.say(self.t("nlu.human"))
+            return self.state
+        self.say(self.t("nlu.not_understood"))
+        return self.show_departments(page=0)
+
+    def answer_about(self, service: Service, ask: Ask) -> ConversationState:
+        """A question about a service, answered from the catalogue's own facts, then its one-tap start."""
+        lang = self.language
+        written = service.faq.get(ask, {})
+        fact = written.get(lang) or written.get("en") or self.fact_about(service, ask)
+        if not fact:
+            return self.show_service(service)
+        body = f"*{service.name(lang)}*\n{self.t(f'nlu.ask.{ask}')}: {fact}"
+        apply = self.button(f"svc:{service.id}", "button_more")
+        self.say(ButtonsOut(body=clip(body, BODY_LIMIT), buttons=(apply, self.button("nav:menu", "button_menu"))))
+        return replace(self.state, screen="service", department_id=service.department_id, service_id=service.id)
+
+    def fact_about(self, service: Service, ask: Ask) -> str:
+        """What the service's definition says on `ask` where its FAQ says nothing ("" for the office)."""
+        lang = self.language
+        if ask == "fee":
+            return self.fee_text(service)
+        if ask == "time":
+            return self.sla_text(service)
+        if ask == "documents":
+            listed = "\n".join(f"• {d.get(lang) or d.get('en', '')}" for d in service.documents)
+            return listed or self.t("nlu.no_documents")
+        if ask == "eligibility":
+            return service.eligibility.get(lang) or service.eligibility.get("en", "")
+        return ""
+
+    def offer(self, services: list[Service], *, asked: str) -> ConversationState:
+        """Several services fit: the best few as a list to pick from (the pick teaches the router)."""
+        rows = tuple(self.service_row(s) for s in services[:ROWS_PER_LIST])
+        self.say(
+            ListOut(
+                body=self.t("nlu.candidates"),
+                button=clip(self.t("services_button"), BUTTON_TITLE_LIMIT),
+                sections=(ListSection(rows=rows),),
+            )
+        )
+        shown = tuple(s.id for s in services[:ROWS_PER_LIST])
+        return replace(self.state, screen="search", results=shown, page=0, asked=asked[:200])
 
     def search(self, text: str) -> ConversationState:
         found = self.context.search(text)
@@ -1012,6 +1121,8 @@ class _Engine:
             else:
                 role = self.t(f"role.{(event.desk or '').partition('@')[0]}")
                 self.say(self.t("grievance_reopened", reference=event.reference, role=role))
+            return self.state
+        if isinstance(event, Learned):
             return self.state
         if isinstance(event, Commented):
             self.say(self.t("rating_comment_thanks", reference=event.reference))

@@ -250,6 +250,10 @@ class CitizenTurn(Protocol):
         """Subscribe to `topics` for `area`, or (area None) unsubscribe from them (no topics: all)."""
         ...
 
+    async def learn(self, text: str, service_id: str, language: str, now: datetime) -> None:
+        """Keep a phrasing the citizen confirmed by picking `service_id` from the assistant's list."""
+        ...
+
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """Keep the citizen's comment with their rating of an application of theirs."""
         ...

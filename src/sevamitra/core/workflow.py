@@ -163,8 +163,12 @@ def authority_step(service: Service, answers: Mapping[str, Any]) -> int:
     chain = service.delivery.approvers
     step = 0
     for spec in service.fields:
+        if not spec.options:
+            continue
         chosen = answers.get(spec.id)
-        picked = {chosen} if isinstance(chosen, str) else set(chosen) if isinstance(chosen, list | tuple) else set()
+        picked = (
+            {chosen} if isinstance(chosen, str) else {str(c) for c in chosen} if isinstance(chosen, list) else set()
+        )
         for option in spec.options:
             if option.id in picked and option.authority in chain:
                 step = max(step, chain.index(option.authority))

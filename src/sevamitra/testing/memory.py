@@ -35,6 +35,7 @@ class MemoryTurn:
     alerts: list[tuple[tuple[str, ...], str | None]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)  # orders paid in the chat
     places: dict[str, int] = field(default_factory=dict)  # bookable resource -> places taken
+    learned: list[tuple[str, str, str]] = field(default_factory=list)  # (text, service id, language)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -62,6 +63,9 @@ class MemoryTurn:
             return None
         self.places[request.resource] = taken + request.places
         return await self.submit(application), tuple(range(taken + 1, taken + request.places + 1))
+
+    async def learn(self, text: str, service_id: str, language: str, now: datetime) -> None:
+        self.learned.append((text, service_id, language))
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         self.certificates.append(certificate)

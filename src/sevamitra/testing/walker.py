@@ -26,6 +26,8 @@ from sevamitra.core.conversation import (
     GrievanceAnswered,
     Joined,
     JoinGrievance,
+    Learn,
+    Learned,
     LoadCorrection,
     Outcome,
     Rate,
@@ -91,6 +93,8 @@ class Walk:
             return Rated(reference=effect.reference, accepted=True)
         if isinstance(effect, Resubmit):
             return Resubmitted(reference=effect.reference, accepted=True)
+        if isinstance(effect, Learn):
+            return Learned()
         service = self.context.catalogue.service(effect.submission.service_id)
         assert service is not None
         instant = service.delivery.kind == "instant" and service.delivery.registry

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.bookings import confirm_places, hold_places
 from sevamitra.adapters.sql.engine import is_sqlite
+from sevamitra.adapters.sql.phrasings import record_phrasing
 from sevamitra.adapters.sql.subscriptions import add_subscriptions, remove_subscriptions
 from sevamitra.adapters.sql.tables import (
     application_events,
@@ -553,6 +554,9 @@ class SqlCitizenTurn:
             language=language,
             now=now,
         )
+
+    async def learn(self, text: str, service_id: str, language: str, now: datetime) -> None:
+        await record_phrasing(self.connection, text, service_id, language, now)
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """The comment that goes with this citizen's rating of their application."""

@@ -402,3 +402,20 @@ grievance_joins = Table(  # "me too": a report attached to an open grievance nea
     Column("at", Stamp, nullable=False),
     Index("ix_grievance_joins_joined", "joined"),
 )
+
+# --- the assistant
+
+phrasings = Table(  # what citizens wrote before picking a service from the assistant's list: aliases to review
+    "phrasings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("service_id", String(120), nullable=False),
+    Column("text", String(200), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("count", Integer, nullable=False, default=1, server_default="1"),
+    Column("status", String(16), nullable=False, default="proposed", server_default="proposed"),
+    Column("first_at", Stamp, nullable=False),
+    Column("last_at", Stamp, nullable=False),
+    Column("reviewed_by", String(64)),
+    UniqueConstraint("service_id", "text", name="uq_phrasings_service_text"),
+)

@@ -1,0 +1,42 @@
+"""What a citizen's free text asks for: the types the assistant's router returns, and its port.
+
+The router itself lives in `adapters/nlu` (it romanises Telugu and Hindi and matches fuzzily, with
+third-party libraries); the conversation engine sees only this: a language, an intent, the services
+that fit best (best first) and, for a question about a service, what it asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol
+
+Intent = Literal["apply", "ask", "track", "greeting", "thanks", "language", "human", "not_understood"]
+Ask = Literal["fee", "documents", "time", "office", "eligibility"]
+ASKS: Final[tuple[Ask, ...]] = ("fee", "documents", "time", "office", "eligibility")
+Script = Literal["te", "hi", "latin"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    service_id: str
+    score: float  # 0..1, comparable within one routing only
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Understanding:
+    language: str  # te, hi, en or te_latn (romanised Telugu): how the text was written
+    intent: Intent
+    candidates: tuple[Candidate, ...] = ()  # best first; empty unless the intent is apply or ask
+    ask: Ask | None = None
+    clear: bool = False  # the first candidate wins clearly: offer it directly, not in a list
+    reference: str | None = None  # an application reference number in the text (track)
+
+    @property
+    def best(self) -> str | None:
+        return self.candidates[0].service_id if self.candidates else None
+
+
+class Router(Protocol):
+    def route(self, text: str) -> Understanding:
+        """Understand one message; pure computation over indexes built in advance."""
+        ...
