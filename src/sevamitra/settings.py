@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     catalogue_dir: Path | None = None
     cache_dir: Path | None = Path("var/cache")
+    assistant: bool = True  # free text understood by the assistant (off: names and aliases only)
     keys_dir: Path = Path("var/keys")  # the demo PDF-signing certificate (development)
     pdf_signing_key: Path | None = None  # PEM private key of the State's document-signing certificate
     pdf_signing_certificate: Path | None = (

@@ -12,6 +12,7 @@ from sevamitra.core.decisions import (
     LOOKUP_KEYS,
     Decision,
     UnknownRegistry,
+    booking_request,
     decide,
     key_text,
     lookup_keys,
@@ -376,7 +377,10 @@ def test_a_temple_slot_with_room_for_everyone_is_granted() -> None:
         "slot": "09:00–10:00",
         "visit_date": "2026-12-07",
         "persons": 4,
+        "booking": {"resource": "temple/ttd-darshan/2026-12-07/09:00–10:00", "capacity": 6, "places": 4},
     }
+    request = booking_request(decision)
+    assert request is not None and (request.capacity, request.places) == (6, 4)
 
 
 def test_more_persons_than_any_slot_holds_is_unavailable() -> None:

@@ -385,3 +385,29 @@ def load_texts(root: Path = DEFAULT_CATALOGUE_DIR) -> Texts:
             raise ValueError(f"{path}: expected a mapping of text keys")
         by_language.setdefault(path.parent.name, {}).update({str(k): str(v) for k, v in data.items()})
     return Texts(by_language=by_language)
+
+
+def load_lexicon(root: Path = DEFAULT_CATALOGUE_DIR) -> dict[str, dict[str, Any]]:
+    """The assistant's lexicon (`nlu/lexicon.yaml`): filler words, question words, intent phrases,
+    each by language; every entry a string (YAML's `on`, `no` and numbers are refused, not guessed)."""
+    path = root / "nlu" / "lexicon.yaml"
+    data = _read(path)
+    problems: list[str] = []
+    if not isinstance(data, dict) or not {"filler", "ask", "intent"} <= set(data):
+        raise ValueError(f"{path}: expected the sections filler, ask and intent")
+
+    def check(where: str, by_language: Any) -> None:
+        if not isinstance(by_language, dict):
+            problems.append(f"{where}: expected a mapping of languages")
+            return
+        for language, entries in by_language.items():
+            if not isinstance(entries, list) or not all(isinstance(e, str) and e.strip() for e in entries):
+                problems.append(f"{where}.{language}: expected a list of words or phrases (quote YAML's on, no, yes)")
+
+    check("filler", data["filler"])
+    for section in ("ask", "intent"):
+        for kind, by_language in data[section].items():
+            check(f"{section}.{kind}", by_language)
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    return data

@@ -23,8 +23,10 @@ from sevamitra.actions.receive import receive
 from sevamitra.actions.review import run_clock
 from sevamitra.actions.send import Sender
 from sevamitra.actions.statuses import apply_statuses
-from sevamitra.adapters.catalogue_files import load_catalogue, load_texts, read_catalogue
+from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
+from sevamitra.adapters.nlu.dates import read_date
+from sevamitra.adapters.nlu.router import Assistant
 from sevamitra.adapters.payments import razorpay, simulated, whatsapp
 from sevamitra.adapters.payments.razorpay import RazorpayLinks
 from sevamitra.adapters.payments.simulated import SimulatedGateway
@@ -38,6 +40,7 @@ from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.payments import SqlPayments
+from sevamitra.adapters.sql.phrasings import SqlPhrasings
 from sevamitra.adapters.sql.stores import SqlApplications, SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
 from sevamitra.adapters.tlog.files import TileFiles
 from sevamitra.adapters.tlog.keys import load_log_signer
@@ -58,6 +61,7 @@ from sevamitra.bootstrap.clock import SystemClock
 from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
 from sevamitra.bootstrap.payments import PaymentsWiring, WebhookParser
 from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
+from sevamitra.core.catalogue import Catalogue
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import TemplateOut
@@ -122,8 +126,11 @@ class Platform:
     _engine_close: Callable[[], Awaitable[None]] | None = None
 
     async def start(self) -> None:
-        """Load the signing keys (making the first one on a new database)."""
+        """Load the signing keys (making the first one on a new database) and the phrasings the
+        state team accepted for the assistant."""
         await self.keys.load()
+        if isinstance(self.context.router, Assistant):
+            self.context.router.add_phrasings(await SqlPhrasings(self.cases.engine).accepted())
 
     def photo_link(self, attachment_id: int) -> str:
         """A public, unguessable link to an officer's photo (a grievance's after photo for the citizen)."""
@@ -207,10 +214,24 @@ def build_context(settings: Settings) -> Context:
         texts=load_texts(root),
         places=load_jurisdictions(root / "jurisdictions"),
         index=ServiceIndex(catalogue),
+        router=build_assistant(settings, catalogue) if settings.assistant else None,
+        read_date=read_date if settings.assistant else None,
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
         own_numbers=(settings.whatsapp_display_phone_number,),
         own_hosts=(settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0],),
     )
+
+
+_ASSISTANTS: dict[tuple[str, str], Assistant] = {}
+
+
+def build_assistant(settings: Settings, catalogue: Catalogue) -> Assistant:
+    """The assistant over `catalogue` (built once per catalogue in a process: indexing takes a second)."""
+    digest = hashlib.sha256("".join(f"{s.id}:{s.definition_hash};" for s in catalogue.services).encode()).hexdigest()
+    key = (str(settings.catalogue_root), digest)
+    if key not in _ASSISTANTS:
+        _ASSISTANTS[key] = Assistant(catalogue, load_lexicon(settings.catalogue_root))
+    return _ASSISTANTS[key]
 
 
 def build_registry(settings: Settings) -> FileRegistry:

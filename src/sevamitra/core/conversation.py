@@ -65,7 +65,7 @@ from sevamitra.core.numberwords import number_word
 from sevamitra.core.scamguard import assess
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.texts import Texts
-from sevamitra.core.understanding import Ask, Router, Understanding
+from sevamitra.core.understanding import Ask, DateReader, Lean, Router, Understanding
 from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
 from sevamitra.core.workflow import OPEN, Case, Desk, citizen_clock, shared_location
 
@@ -77,6 +77,7 @@ BUTTON_TITLE_LIMIT = 20
 BODY_LIMIT = 1024
 IDLE_TIMEOUT = timedelta(minutes=30)
 INDIA = timedelta(hours=5, minutes=30)  # dates a citizen reads are Indian dates
+DATE_TYPES = frozenset({"date", "date_of_birth"})
 WRITTEN_IN = {"te": "te", "te_latn": "te", "hi": "hi", "en": "en"}  # how a text was written → the reply language
 
 
@@ -345,6 +346,7 @@ class Context:
     own_numbers: tuple[str, ...] = ()  # the service's WhatsApp numbers (the scam guard vouches for these)
     own_hosts: tuple[str, ...] = ()  # and its web hosts
     router: Router | None = field(default=None, compare=False)  # the assistant; None: names and aliases only
+    read_date: DateReader | None = field(default=None, compare=False)  # "repu", "కల్", "next Monday" as dates
 
     def search(self, text: str) -> list[Service]:
         """The service named exactly, else the best matches."""
@@ -830,7 +832,13 @@ class _Engine:
             if moved.place is not None:
                 return self.ask_current(replace(self.state, draft={**draft, "place": moved.place}))
             given = moved.answer if moved.answer is not None else given
-        result = validate(spec, given, today=(self.now + INDIA).date(), language=self.language)
+        today = (self.now + INDIA).date()
+        result = validate(spec, given, today=today, language=self.language)
+        reader = self.context.read_date
+        if isinstance(result, Invalid) and spec.type in DATE_TYPES and isinstance(given, str) and reader:
+            lean: Lean = "past" if spec.type == "date_of_birth" or spec.rules.get("past_only") else "future"
+            if (day := reader(given, today, lean)) is not None:  # "repu", "next Monday"
+                result = validate(spec, day.strftime("%d-%m-%Y"), today=today, language=self.language)
         if isinstance(result, Invalid):
             self.say(self.t(f"invalid.{result.code}", **result.params))
             return self.ask_current()

@@ -7,13 +7,17 @@ that fit best (best first) and, for a question about a service, what it asks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Final, Literal, Protocol
 
 Intent = Literal["apply", "ask", "track", "greeting", "thanks", "language", "human", "not_understood"]
 Ask = Literal["fee", "documents", "time", "office", "eligibility"]
 ASKS: Final[tuple[Ask, ...]] = ("fee", "documents", "time", "office", "eligibility")
 Script = Literal["te", "hi", "latin"]
+Lean = Literal["future", "past"]
+DateReader = Callable[[str, date, Lean], date | None]  # a day named in words ("repu", "next Monday"), or None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from sevamitra.adapters.nlu.romanise import script_of, words
 from sevamitra.core.applications import normalise_reference
@@ -29,9 +29,13 @@ GRAMS = (3, 4)
 WORD_WEIGHT = 1.5  # a whole word matched counts more than its grams
 SHORTLIST = 12  # services re-ranked with fuzzy matching
 FUZZ_SHARE = 0.25  # the fuzzy score's part in the final score
-FLOOR = 0.34  # below this the best service is not plausible: not understood
-CLEAR = 0.62  # at least this, and MARGIN ahead of the next: offered directly
+FLOOR = 0.34  # a best phrase's cosine below this is no plausible service: not understood
+KNOWN = 0.6  # nor is one when fewer of the message's words than this share are words of some service
+SURE = 0.7  # a cosine this high is plausible whatever else the message says
+CLEAR = 0.62  # a final score of at least this, and MARGIN ahead of the next: offered directly
 MARGIN = 0.12
+NEAR_WORD = 82  # rapidfuzz ratio at which a misspelt word counts as a known word
+REGION_BONUS, REGION_PENALTY = 0.05, 0.15  # a place named in the message picks its region's variant
 LISTED = 5  # candidates returned when none is clear
 PHRASE_INTENTS: tuple[Intent, ...] = ("track", "human", "language", "thanks", "greeting")
 
@@ -44,6 +48,7 @@ class Lexicon:
     asks: Mapping[Ask, tuple[tuple[str, ...], ...]]
     intents: Mapping[Intent, tuple[tuple[str, ...], ...]]
     romanised_telugu: frozenset[str]  # words that mark Latin text as Telugu rather than English
+    regions: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)  # tag -> its place names
 
     @staticmethod
     def from_data(data: Mapping[str, Mapping[str, Any]]) -> Lexicon:
@@ -62,6 +67,10 @@ class Lexicon:
             asks={ask: phrases(data["ask"][ask]) for ask in ASKS if ask in data["ask"]},
             intents={intent: phrases(data["intent"][intent]) for intent in PHRASE_INTENTS if intent in data["intent"]},
             romanised_telugu=frozenset(words_in("te_latn") - words_in("en")),
+            regions={
+                tag: tuple(sorted({tuple(words(p)) for p in places if words(p)}, key=len, reverse=True))
+                for tag, places in data.get("region", {}).items()
+            },
         )
 
 
@@ -119,6 +128,11 @@ class LexicalRouter:
             norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
             for feature, value in weighted.items():
                 postings[feature].append((i, value / norm))
+        self._vocabulary = sorted({w for _, p in unique for w in p})
+        self._known = frozenset(self._vocabulary)
+        self._region = np.array(
+            [next((t for t in lexicon.regions if sid.rsplit("-", 1)[-1] == t), "") for sid in self.service_ids]
+        )
         self._postings = {
             f: (np.array([i for i, _ in items], dtype=np.int32), np.array([v for _, v in items], dtype=np.float32))
             for f, items in postings.items()
@@ -134,24 +148,42 @@ class LexicalRouter:
         ask = self._take(content, self.lexicon.asks)
         said = self._take(content, self.lexicon.intents)
         content = [w for w in content if w not in self.lexicon.filler]
-        candidates = self.candidates(content) if content else ()
-        plausible = tuple(c for c in candidates if c.score >= FLOOR)
-        if reference is not None or said == "track":
+        candidates, cosine = self.scored(content, folded) if content else ((), 0.0)
+        plausible = candidates if candidates and self._plausible(content, cosine) else ()
+        if reference is not None or (said == "track" and not (plausible and self._clear(plausible))):
             return Understanding(language=language, intent="track", reference=reference, candidates=plausible[:1])
         if plausible:
-            clear = plausible[0].score >= CLEAR and (
-                len(plausible) == 1 or plausible[0].score - plausible[1].score >= MARGIN
-            )
             return Understanding(
                 language=language,
                 intent="ask" if ask else "apply",
                 ask=ask,
                 candidates=plausible[:LISTED],
-                clear=clear,
+                clear=self._clear(plausible),
             )
         if said is not None:
             return Understanding(language=language, intent=said)
         return Understanding(language=language, intent="not_understood")
+
+    @staticmethod
+    def _clear(candidates: Sequence[Candidate]) -> bool:
+        first = candidates[0].score
+        return first >= CLEAR and (len(candidates) == 1 or first - candidates[1].score >= MARGIN)
+
+    def _plausible(self, content: Sequence[str], cosine: float) -> bool:
+        """A service is meant when its best phrase matches well and most words are words of services
+        (a film's or a phone plan's name makes "book tickets" something else)."""
+        if cosine >= SURE:
+            return True
+        known = sum(1 for w in content if self._is_known(w))
+        return cosine >= FLOOR and known / len(content) >= KNOWN
+
+    def _is_known(self, word: str) -> bool:
+        if word in self._known:
+            return True
+        return (
+            len(word) >= 4
+            and process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=NEAR_WORD) is not None
+        )
 
     def language_of(self, text: str, folded: Sequence[str]) -> str:
         script = script_of(text)
@@ -174,11 +206,13 @@ class LexicalRouter:
         del content[at : at + len(best[2])]
         return best[1]
 
-    def candidates(self, content: Sequence[str]) -> tuple[Candidate, ...]:
-        """Services by score, best first (only those with any feature in common)."""
+    def scored(self, content: Sequence[str], folded: Sequence[str] = ()) -> tuple[tuple[Candidate, ...], float]:
+        """Services by score, best first (only those with any feature in common), and the best phrase's
+        cosine; a fuzzy match of the words re-ranks the best few, and a place named picks its region's
+        variant of a service."""
         query = {f: w * self._idf[f] for f, w in _features(content).items() if f in self._idf}
         if not query:
-            return ()
+            return (), 0.0
         norm = math.sqrt(sum(v * v for v in query.values()))
         scores = np.zeros(len(self._phrase_service), dtype=np.float32)
         for feature, weight in query.items():
@@ -188,13 +222,16 @@ class LexicalRouter:
         np.maximum.at(best, self._phrase_service, scores)
         top = np.argsort(-best)[:SHORTLIST]
         top = top[best[top] > 0]
+        regions = {tag for tag, places in self.lexicon.regions.items() if any(_find(folded, p) >= 0 for p in places)}
         joined = " ".join(content)
         ranked = []
         for service_index in top:
-            fuzzy = max(
-                fuzz.token_set_ratio(joined, self._phrase_text[i]) for i in self._by_service[int(service_index)]
-            )
+            phrases = self._by_service[int(service_index)]
+            fuzzy = max(fuzz.token_set_ratio(joined, self._phrase_text[i]) for i in phrases)
             score = (1 - FUZZ_SHARE) * float(best[service_index]) + FUZZ_SHARE * fuzzy / 100
-            ranked.append(Candidate(service_id=self.service_ids[int(service_index)], score=round(score, 4)))
+            region = str(self._region[service_index])
+            if region and regions:
+                score += REGION_BONUS if region in regions else -REGION_PENALTY
+            ranked.append(Candidate(service_id=self.service_ids[int(service_index)], score=round(min(score, 1.0), 4)))
         ranked.sort(key=lambda c: (-c.score, c.service_id))
-        return tuple(ranked)
+        return tuple(ranked), float(best.max())

