@@ -50,11 +50,15 @@ def run_nlu_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"styles": report.table(), "p95_ms": report.p95_ms(), "peak_rss_mb": report.peak_rss_mb}))
     else:
-        header = ("style", "services", "top-1 %", "top-3 %", "ask %", "outside", "not-und. %")
-        print(f"{header[0]:8} " + " ".join(f"{h:>10}" for h in header[1:]))
+        header = ["style", "services", "top-1 %", "top-3 %", "ask %", "direct %", "direct ok %"]
+        header += ["outside", "not-und. %"]
+        print(f"{header[0]:8} " + " ".join(f"{h:>11}" for h in header[1:]))
         for row in report.table():
-            cells = (row["services"], row["top1"], row["top3"], row["ask"], row["outside"], row["not_understood"])
-            print(f"{row['style']!s:8} " + " ".join(f"{_pct(c):>10}" for c in cells))
+            cells = (
+                *(row[k] for k in ("services", "top1", "top3", "ask", "clear", "clear_right")),
+                *(row[k] for k in ("outside", "not_understood")),
+            )
+            print(f"{row['style']!s:8} " + " ".join(f"{_pct(c):>11}" for c in cells))
         count = len(report.latencies_ms)
         print(f"routing p95 {report.p95_ms()} ms over {count} texts; peak RSS {report.peak_rss_mb} MB")
     for item, got in report.misses[: args.misses]:

@@ -45,7 +45,8 @@ class ServiceEmbeddings:
     def standing(self, text: str) -> np.ndarray:
         similarity = self.vectors @ np.asarray(self.model.query(text[:300]), dtype=np.float32)
         spread = float(similarity.std()) or 1.0
-        return np.clip((similarity - float(similarity.mean())) / (spread * SPREAD), 0.0, 1.0)
+        standing: np.ndarray = np.clip((similarity - float(similarity.mean())) / (spread * SPREAD), 0.0, 1.0)
+        return standing
 
     def best(self, text: str, count: int) -> Sequence[tuple[str, float]]:
         standing = self.standing(text)

@@ -55,6 +55,8 @@ class Tally:
     outside_right: int = 0
     intents: int = 0
     intents_right: int = 0
+    clear: int = 0  # offered directly, without a list
+    clear_right: int = 0
 
     def share(self, part: int, whole: int) -> float | None:
         return round(100 * part / whole, 1) if whole else None
@@ -88,6 +90,8 @@ class Report:
                     "not_understood": t.share(t.outside_right, t.outside),
                     "intents": t.intents,
                     "intent_right": t.share(t.intents_right, t.intents),
+                    "clear": t.share(t.clear, t.services),
+                    "clear_right": t.share(t.clear_right, t.clear),
                 }
             )
         return rows
@@ -106,6 +110,8 @@ def evaluate(router: Router, utterances: Sequence[Utterance]) -> Report:
             first = understood.intent in SERVICE_INTENTS and ids[:1] == [item.expected]
             tally.top1 += first
             tally.top3 += understood.intent in SERVICE_INTENTS and item.expected in ids[:3]
+            tally.clear += understood.clear
+            tally.clear_right += understood.clear and first
             if item.ask != "-":
                 tally.asks += 1
                 tally.asks_right += understood.ask == item.ask

@@ -11,6 +11,7 @@ misspelt word still finds its alias. Intent and question words come from the lex
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,11 +34,14 @@ FLOOR = 0.34  # a best phrase's cosine below this is no plausible service: not u
 KNOWN = 0.6  # nor is one when fewer of the message's words than this share are words of some service
 SURE = 0.7  # a cosine this high is plausible whatever else the message says
 CLEAR = 0.62  # a final score of at least this, and MARGIN ahead of the next: offered directly
-MARGIN = 0.12
+MARGIN = 0.1
 NEAR_WORD = 82  # rapidfuzz ratio at which a misspelt word counts as a known word
+MIN_STEM = 4  # a place name this long is found with a case ending attached
 REGION_BONUS, REGION_PENALTY = 0.05, 0.15  # a place named in the message picks its region's variant
 LISTED = 5  # candidates returned when none is clear
 PHRASE_INTENTS: tuple[Intent, ...] = ("track", "human", "language", "thanks", "greeting")
+STATUS_SERVICE = re.compile(r"(status|track)")  # services that look up where something stands
+OUTWEIGHING = frozenset({"greeting", "thanks", "human", "language"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,13 +53,19 @@ class Lexicon:
     intents: Mapping[Intent, tuple[tuple[str, ...], ...]]
     romanised_telugu: frozenset[str]  # words that mark Latin text as Telugu rather than English
     regions: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)  # tag -> its place names
+    outside: tuple[tuple[str, ...], ...] = ()  # topics no service covers (films, cricket, recharges)
 
     @staticmethod
     def from_data(data: Mapping[str, Mapping[str, Any]]) -> Lexicon:
         """From `catalogue/nlu/lexicon.yaml` as loaded: {filler: {lang: [...]}, ask|intent: {kind: {lang: [...]}}}."""
 
+        filler = frozenset(w for group in data["filler"].values() for p in group for w in words(p))
+
         def phrases(by_language: Mapping[str, Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+            """Each phrase as written and without its filler words (for messages that drop or add them)."""
             found = {tuple(words(p)) for group in by_language.values() for p in group}
+            stripped = {tuple(w for w in p if w not in filler) for p in found}
+            found |= {p for p in stripped if len(p) >= 2}  # "much" alone is no question about a fee
             return tuple(sorted((p for p in found if p), key=len, reverse=True))  # longest first
 
         def words_in(language: str) -> set[str]:
@@ -63,10 +73,11 @@ class Lexicon:
             return {w for group in groups for p in group.get(language, ()) for w in words(p)}
 
         return Lexicon(
-            filler=frozenset(w for group in data["filler"].values() for p in group for w in words(p)),
+            filler=filler,
             asks={ask: phrases(data["ask"][ask]) for ask in ASKS if ask in data["ask"]},
             intents={intent: phrases(data["intent"][intent]) for intent in PHRASE_INTENTS if intent in data["intent"]},
             romanised_telugu=frozenset(words_in("te_latn") - words_in("en")),
+            outside=phrases(data.get("outside", {})),
             regions={
                 tag: tuple(sorted({tuple(words(p)) for p in places if words(p)}, key=len, reverse=True))
                 for tag, places in data.get("region", {}).items()
@@ -83,6 +94,13 @@ def _features(folded: Sequence[str]) -> dict[str, float]:
             for i in range(len(padded) - n + 1):
                 found.setdefault(f"g:{padded[i : i + n]}", 1.0)
     return found
+
+
+def _names(folded: Sequence[str], place: Sequence[str]) -> bool:
+    """Whether the words name `place`; a one-word place also with a suffix ("గుంటూరులో", "kurnoolki")."""
+    if len(place) == 1 and len(place[0]) >= MIN_STEM:
+        return any(w.startswith(place[0]) for w in folded)
+    return _find(folded, place) >= 0
 
 
 def _find(folded: Sequence[str], phrase: Sequence[str]) -> int:
@@ -147,10 +165,19 @@ class LexicalRouter:
         content = list(folded)
         ask = self._take(content, self.lexicon.asks)
         said = self._take(content, self.lexicon.intents)
+        if said is None:  # "talk to an officer": the phrase may have fillers in between
+            kept = [w for w in content if w not in self.lexicon.filler]
+            if (said := self._take(kept, self.lexicon.intents)) is not None:
+                content = kept
         content = [w for w in content if w not in self.lexicon.filler]
         candidates, cosine = self.scored(content, folded) if content else ((), 0.0)
-        plausible = candidates if candidates and self._plausible(content, cosine) else ()
-        if reference is not None or (said == "track" and not (plausible and self._clear(plausible))):
+        # a greeting, thanks or an off-topic word outweighs a service matched only loosely
+        loose = said in OUTWEIGHING or any(_find(folded, p) >= 0 for p in self.lexicon.outside)
+        plausible = candidates if candidates and self._plausible(content, cosine, loose=loose) else ()
+        lookup = next((c for c in plausible[:3] if STATUS_SERVICE.search(c.service_id)), None)
+        if said == "track" and reference is None and lookup is not None:  # "rice card status": its own look-up
+            return Understanding(language=language, intent="apply", candidates=(lookup,), clear=True)
+        if reference is not None or said == "track":
             return Understanding(language=language, intent="track", reference=reference, candidates=plausible[:1])
         if plausible:
             return Understanding(
@@ -169,11 +196,13 @@ class LexicalRouter:
         first = candidates[0].score
         return first >= CLEAR and (len(candidates) == 1 or first - candidates[1].score >= MARGIN)
 
-    def _plausible(self, content: Sequence[str], cosine: float) -> bool:
+    def _plausible(self, content: Sequence[str], cosine: float, *, loose: bool = False) -> bool:
         """A service is meant when its best phrase matches well and most words are words of services
         (a film's or a phone plan's name makes "book tickets" something else)."""
         if cosine >= SURE:
             return True
+        if loose:
+            return False
         known = sum(1 for w in content if self._is_known(w))
         return cosine >= FLOOR and known / len(content) >= KNOWN
 
@@ -222,7 +251,7 @@ class LexicalRouter:
         np.maximum.at(best, self._phrase_service, scores)
         top = np.argsort(-best)[:SHORTLIST]
         top = top[best[top] > 0]
-        regions = {tag for tag, places in self.lexicon.regions.items() if any(_find(folded, p) >= 0 for p in places)}
+        regions = {tag for tag, places in self.lexicon.regions.items() if any(_names(folded, p) for p in places)}
         joined = " ".join(content)
         ranked = []
         for service_index in top:
@@ -232,6 +261,6 @@ class LexicalRouter:
             region = str(self._region[service_index])
             if region and regions:
                 score += REGION_BONUS if region in regions else -REGION_PENALTY
-            ranked.append(Candidate(service_id=self.service_ids[int(service_index)], score=round(min(score, 1.0), 4)))
+            ranked.append(Candidate(service_id=self.service_ids[int(service_index)], score=round(score, 4)))
         ranked.sort(key=lambda c: (-c.score, c.service_id))
         return tuple(ranked), float(best.max())
