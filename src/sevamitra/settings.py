@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     catalogue_dir: Path | None = None
     cache_dir: Path | None = Path("var/cache")
     assistant: bool = True  # free text understood by the assistant (off: names and aliases only)
+    # An OpenAI-compatible chat API that picks among unclear candidates (optional; empty URL: none).
+    assistant_llm_url: str = ""
+    assistant_llm_key: SecretStr = SecretStr("")
+    assistant_llm_model: str = ""
     keys_dir: Path = Path("var/keys")  # the demo PDF-signing certificate (development)
     pdf_signing_key: Path | None = None  # PEM private key of the State's document-signing certificate
     pdf_signing_certificate: Path | None = (

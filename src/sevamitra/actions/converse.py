@@ -8,7 +8,7 @@ The engine's effects (submit, track) are performed here and their outcomes fed b
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +38,8 @@ from sevamitra.core.conversation import (
     Outcome,
     Rate,
     Rated,
+    Rerank,
+    Reranked,
     Resubmit,
     Resubmitted,
     Submitted,
@@ -59,12 +61,14 @@ from sevamitra.core.decisions import (
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
 from sevamitra.core.ports import CertificateMaker, CitizenTurn, Clock, Conversations, NewApplication
+from sevamitra.core.understanding import Understanding
 from sevamitra.core.workflow import Place, applicant_place, next_clock, open_case, reopened, shared_location
 
 log = logging.getLogger(__name__)
 
 Parse = Callable[[str, dict[str, Any]], Event | None]
 INDIA = timedelta(hours=5, minutes=30)
+PickAmong = Callable[[str, Understanding], Awaitable[Understanding]]  # the model's pick, or what it was given
 PAID_OUTPUTS = frozenset({"receipt", "booking_pass"})  # issued once the fee due on the decision is paid
 
 
@@ -79,6 +83,7 @@ class Turns:
     registry: Registry
     maker: CertificateMaker | None = None  # None: decisions are answered without a certificate
     ask_payment: AskPayment | None = None  # asks for a fee due now: a pay link, or an order paid in the chat
+    rerank: PickAmong | None = None  # a language model's pick among unclear candidates (with `Context.reranks`)
 
 
 async def converse(turns: Turns, *, limit: int) -> int:
@@ -107,6 +112,7 @@ async def converse(turns: Turns, *, limit: int) -> int:
                     now,
                     maker=turns.maker,
                     ask_payment=turns.ask_payment,
+                    rerank=turns.rerank,
                 )
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
@@ -129,12 +135,14 @@ async def respond(
     *,
     maker: CertificateMaker | None = None,
     ask_payment: AskPayment | None = None,
+    rerank: PickAmong | None = None,
 ) -> tuple[ConversationState, list[Outbound]]:
     """One message through the engine, performing its effects and feeding their outcomes back."""
     result = step(state, event, context, now)
     state, replies, effects = result.state, list(result.replies), list(result.effects)
     while effects:
-        outcome = await _perform(context, registry, turn, effects.pop(0), recipient, now, maker, state, ask_payment)
+        effect = effects.pop(0)
+        outcome = await _perform(context, registry, turn, effect, recipient, now, maker, state, ask_payment, rerank)
         follow = step(state, outcome, context, now)
         state = follow.state
         replies += follow.replies
@@ -152,6 +160,7 @@ async def _perform(
     maker: CertificateMaker | None,
     state: ConversationState,
     ask_payment: AskPayment | None = None,
+    rerank: PickAmong | None = None,
 ) -> Outcome:
     if isinstance(effect, Track):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
@@ -186,6 +195,9 @@ async def _perform(
     if isinstance(effect, Learn):
         await turn.learn(effect.text, effect.service_id, effect.language, now)
         return Learned()
+    if isinstance(effect, Rerank):
+        understood = await rerank(effect.text, effect.understood) if rerank else effect.understood
+        return Reranked(text=effect.text, understood=understood)
     submission = effect.submission
     service = context.catalogue.service(submission.service_id)
     assert service is not None  # the engine only submits services of its catalogue

@@ -26,6 +26,7 @@ from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.nlu.dates import read_date
+from sevamitra.adapters.nlu.llm import ChatReranker
 from sevamitra.adapters.nlu.router import Assistant
 from sevamitra.adapters.payments import razorpay, simulated, whatsapp
 from sevamitra.adapters.payments.razorpay import RazorpayLinks
@@ -216,9 +217,23 @@ def build_context(settings: Settings) -> Context:
         index=ServiceIndex(catalogue),
         router=build_assistant(settings, catalogue) if settings.assistant else None,
         read_date=read_date if settings.assistant else None,
+        reranks=settings.assistant and bool(settings.assistant_llm_url),
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
         own_numbers=(settings.whatsapp_display_phone_number,),
         own_hosts=(settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0],),
+    )
+
+
+def reranker(settings: Settings, context: Context, http: httpx.AsyncClient) -> ChatReranker | None:
+    """The language model that picks among unclear candidates, when one is configured."""
+    if not context.reranks:
+        return None
+    return ChatReranker(
+        http,
+        context.catalogue,
+        url=settings.assistant_llm_url,
+        key=settings.assistant_llm_key.get_secret_value(),
+        model=settings.assistant_llm_model,
     )
 
 
@@ -299,6 +314,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             registry=build_registry(settings),
             maker=certifier,
             ask_payment=asking(settings, context, provider),
+            rerank=reranker(settings, context, http),
         ),
         keys=keys,
         certifier=certifier,

@@ -138,6 +138,22 @@ class Learn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Rerank:
+    """Several services fit `text`: ask the configured language model to pick among them (never more)."""
+
+    text: str
+    understood: Understanding
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reranked:
+    """What the model made of it (`understood` unchanged when it gave no usable answer)."""
+
+    text: str
+    understood: Understanding
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Learned:
     """The phrasing is kept for review (nothing to tell the citizen)."""
 
@@ -232,6 +248,7 @@ Effect = (
     | JoinGrievance
     | ChangeAlerts
     | Learn
+    | Rerank
 )
 
 
@@ -329,6 +346,7 @@ Outcome = (
     | NearbyFound
     | Joined
     | Learned
+    | Reranked
 )
 
 
@@ -347,6 +365,7 @@ class Context:
     own_hosts: tuple[str, ...] = ()  # and its web hosts
     router: Router | None = field(default=None, compare=False)  # the assistant; None: names and aliases only
     read_date: DateReader | None = field(default=None, compare=False)  # "repu", "కల్", "next Monday" as dates
+    reranks: bool = False  # a language model re-ranks unclear candidates (the actions layer calls it)
 
     def search(self, text: str) -> list[Service]:
         """The service named exactly, else the best matches."""
@@ -661,13 +680,16 @@ class _Engine:
         )
         return replace(self.state, screen="service", department_id=service.department_id, service_id=service.id)
 
-    def understand(self, raw: str, understood: Understanding) -> ConversationState:
+    def understand(self, raw: str, understood: Understanding, *, reranked: bool = False) -> ConversationState:
         """Free text, as the assistant understood it: a service, a question about one, or an intent."""
         intent, catalogue = understood.intent, self.context.catalogue
         services = [s for c in understood.candidates if (s := catalogue.service(c.service_id)) is not None]
         if intent == "track":
             return self.track(understood.reference)
         if intent in ("apply", "ask") and services:
+            if self.context.reranks and not reranked and not understood.clear and len(services) > 1:
+                self.effects.append(Rerank(text=raw, understood=understood))
+                return self.state
             if understood.clear or len(services) == 1:
                 if intent == "ask" and understood.ask is not None:
                     return self.answer_about(services[0], understood.ask)
@@ -1132,6 +1154,8 @@ class _Engine:
             return self.state
         if isinstance(event, Learned):
             return self.state
+        if isinstance(event, Reranked):
+            return self.understand(event.text, event.understood, reranked=True)
         if isinstance(event, Commented):
             self.say(self.t("rating_comment_thanks", reference=event.reference))
             return self.state

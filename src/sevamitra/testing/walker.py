@@ -32,6 +32,8 @@ from sevamitra.core.conversation import (
     Outcome,
     Rate,
     Rated,
+    Rerank,
+    Reranked,
     Resubmit,
     Resubmitted,
     Step,
@@ -95,6 +97,8 @@ class Walk:
             return Resubmitted(reference=effect.reference, accepted=True)
         if isinstance(effect, Learn):
             return Learned()
+        if isinstance(effect, Rerank):
+            return Reranked(text=effect.text, understood=effect.understood)
         service = self.context.catalogue.service(effect.submission.service_id)
         assert service is not None
         instant = service.delivery.kind == "instant" and service.delivery.registry

@@ -1,11 +1,12 @@
 """The assistant's router as the platform uses it: the lexical router, optionally fused with
-multilingual embeddings (`embeddings.py`) and re-ranked by an OpenAI-compatible model (`llm.py`)."""
+multilingual embeddings (`embeddings.py`). A language model's re-ranking (`llm.py`) is asynchronous,
+so the conversation asks for it as an effect instead."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from sevamitra.adapters.nlu.embeddings import ServiceEmbeddings
 from sevamitra.adapters.nlu.lexical import CLEAR, MARGIN, LexicalRouter, Lexicon
@@ -15,10 +16,6 @@ from sevamitra.core.understanding import Candidate, Understanding
 EMBEDDING_SHARE = 0.3  # the embeddings' part in a fused score
 EMBEDDING_EXTRA = 3  # services the embeddings add to the lexical candidates
 MAX_TEXT = 500
-
-
-class Reranker(Protocol):
-    def rerank(self, text: str, understood: Understanding) -> Understanding: ...
 
 
 class Assistant:
@@ -31,13 +28,11 @@ class Assistant:
         extra: Mapping[str, Iterable[str]] | None = None,
         *,
         embeddings: ServiceEmbeddings | None = None,
-        reranker: Reranker | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.lexicon = Lexicon.from_data(lexicon)
         self.lexical = LexicalRouter(catalogue, self.lexicon, extra)
         self.embeddings = embeddings
-        self.reranker = reranker
 
     def add_phrasings(self, extra: Mapping[str, Iterable[str]]) -> None:
         """Rebuild the index with the phrasings citizens confirmed and the state team accepted."""
@@ -49,11 +44,7 @@ class Assistant:
         understood = self.lexical.route(text)
         if understood.intent not in ("apply", "ask"):
             return understood
-        if self.embeddings is not None:
-            understood = self._fused(text, understood)
-        if self.reranker is not None and not understood.clear and len(understood.candidates) > 1:
-            understood = self.reranker.rerank(text, understood)
-        return understood
+        return self._fused(text, understood) if self.embeddings is not None else understood
 
     def _fused(self, text: str, understood: Understanding) -> Understanding:
         assert self.embeddings is not None
