@@ -29,11 +29,12 @@ K = TypeVar("K", bound=str)
 GRAMS = (3, 4)
 WORD_WEIGHT = 1.5  # a whole word matched counts more than its grams
 SHORTLIST = 12  # services re-ranked with fuzzy matching
-FUZZ_SHARE = 0.25  # the fuzzy score's part in the final score
+FUZZ_SHARE = 0.25
+DOCUMENT_SHARE = 0.35  # the whole-service document's part in the ranking score
 FLOOR = 0.34  # a best phrase's cosine below this is no plausible service: not understood
 KNOWN = 0.6  # nor is one when fewer of the message's words than this share are words of some service
 SURE = 0.7  # a cosine this high is plausible whatever else the message says
-CLEAR = 0.62  # a final score of at least this, and MARGIN ahead of the next: offered directly
+CLEAR = 0.56  # a final score of at least this, and MARGIN ahead of the next: offered directly
 MARGIN = 0.1
 NEAR_WORD = 82  # rapidfuzz ratio at which a misspelt word counts as a known word
 MIN_STEM = 4  # a place name this long is found with a case ending attached
@@ -155,6 +156,31 @@ class LexicalRouter:
             f: (np.array([i for i, _ in items], dtype=np.int32), np.array([v for _, v in items], dtype=np.float32))
             for f, items in postings.items()
         }
+        self._documents = self._service_documents(vectors, [s for s, _ in unique])
+
+    def _service_documents(
+        self, vectors: Sequence[Mapping[str, float]], owners: Sequence[int]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each service as one document of all its phrases' features, weighted by rarity among services:
+        a message that mixes words of two aliases of one service ("add wife name in rice card")."""
+        features: dict[int, set[str]] = defaultdict(set)
+        for owner, vector in zip(owners, vectors, strict=True):
+            features[owner] |= set(vector)
+        frequency: dict[str, int] = defaultdict(int)
+        for found in features.values():
+            for feature in found:
+                frequency[feature] += 1
+        count = len(self.service_ids)
+        self._service_idf = {f: math.log(1 + count / df) for f, df in frequency.items()}
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for owner, found in features.items():
+            norm = math.sqrt(sum(self._service_idf[f] ** 2 for f in found)) or 1.0
+            for feature in found:
+                postings[feature].append((owner, self._service_idf[feature] / norm))
+        return {
+            f: (np.array([i for i, _ in items], dtype=np.int32), np.array([v for _, v in items], dtype=np.float32))
+            for f, items in postings.items()
+        }
 
     # ------------------------------------------------------------------ routing
 
@@ -203,11 +229,15 @@ class LexicalRouter:
             return True
         if loose:
             return False
-        known = sum(1 for w in content if self._is_known(w))
-        return cosine >= FLOOR and known / len(content) >= KNOWN
+        counted = [w for w in content if len(w) > 2 and not w.isdigit()]  # "18", "65", "ki" say nothing
+        known = sum(1 for w in counted if self._is_known(w))
+        return cosine >= FLOOR and known >= KNOWN * len(counted)
 
     def _is_known(self, word: str) -> bool:
-        if word in self._known:
+        """A word some service uses: as it is, with a case ending ("గుంటూరులో"), or misspelt."""
+        if word in self._known or any(word[:k] in self._known for k in range(MIN_STEM, len(word))):
+            return True
+        if any(_names([word], place) for places in self.lexicon.regions.values() for place in places):
             return True
         return (
             len(word) >= 4
@@ -249,6 +279,9 @@ class LexicalRouter:
             scores[ids] += values * (weight / norm)
         best = np.zeros(len(self.service_ids), dtype=np.float32)
         np.maximum.at(best, self._phrase_service, scores)
+        cosine = float(best.max())
+        if DOCUMENT_SHARE:
+            best = (1 - DOCUMENT_SHARE) * best + DOCUMENT_SHARE * self._document_scores(content)
         top = np.argsort(-best)[:SHORTLIST]
         top = top[best[top] > 0]
         regions = {tag for tag, places in self.lexicon.regions.items() if any(_names(folded, p) for p in places)}
@@ -263,4 +296,13 @@ class LexicalRouter:
                 score += REGION_BONUS if region in regions else -REGION_PENALTY
             ranked.append(Candidate(service_id=self.service_ids[int(service_index)], score=round(score, 4)))
         ranked.sort(key=lambda c: (-c.score, c.service_id))
-        return tuple(ranked), float(best.max())
+        return tuple(ranked), cosine
+
+    def _document_scores(self, content: Sequence[str]) -> np.ndarray:
+        query = {f: w * self._service_idf[f] for f, w in _features(content).items() if f in self._service_idf}
+        scores = np.zeros(len(self.service_ids), dtype=np.float32)
+        norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
+        for feature, weight in query.items():
+            ids, values = self._documents[feature]
+            scores[ids] += values * (weight / norm)
+        return scores
