@@ -35,7 +35,7 @@ FLOOR = 0.34  # a best phrase's cosine below this is no plausible service: not u
 KNOWN = 0.6  # nor is one when fewer of the message's words than this share are words of some service
 SURE = 0.7  # a cosine this high is plausible whatever else the message says
 CLEAR = 0.56  # a final score of at least this, and MARGIN ahead of the next: offered directly
-MARGIN = 0.1
+MARGIN = 0.07
 NEAR_WORD = 82  # rapidfuzz ratio at which a misspelt word counts as a known word
 MIN_STEM = 4  # a place name this long is found with a case ending attached
 REGION_BONUS, REGION_PENALTY = 0.05, 0.15  # a place named in the message picks its region's variant
@@ -281,7 +281,7 @@ class LexicalRouter:
         np.maximum.at(best, self._phrase_service, scores)
         cosine = float(best.max())
         if DOCUMENT_SHARE:
-            best = (1 - DOCUMENT_SHARE) * best + DOCUMENT_SHARE * self._document_scores(content)
+            best = ((1 - DOCUMENT_SHARE) * best + DOCUMENT_SHARE * self._document_scores(content)).astype(np.float32)
         top = np.argsort(-best)[:SHORTLIST]
         top = top[best[top] > 0]
         regions = {tag for tag, places in self.lexicon.regions.items() if any(_names(folded, p) for p in places)}
