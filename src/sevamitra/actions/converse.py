@@ -244,7 +244,8 @@ async def _perform(
     document: DocumentOut | None = None
     payment: Outbound | None = None
     granted = decision is not None and decision.outcome == "granted"
-    if granted and fee and service.output.kind in PAID_OUTPUTS and ask_payment is not None:
+    reviewed_fee = case is not None and bool(fee)  # a reviewed service's fee is paid with the application
+    if ((granted and service.output.kind in PAID_OUTPUTS) or reviewed_fee) and fee and ask_payment is not None:
         # money is due: the receipt comes only once a verified payment arrives (actions.pay.settle)
         order = order_for(
             context.texts,

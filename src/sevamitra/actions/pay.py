@@ -197,9 +197,18 @@ async def settle(
 
 
 async def record_refund(payments: Payments, context: Context, reference: str, now: datetime) -> Applied | None:
-    """Record the refund of a reference's fee (a rejected application whose fee is refundable: the
-    caller decides, the catalogue has no such flag yet) and tell the citizen. None when unpaid."""
+    """Record the refund of a reference's fee and tell the citizen. None when unpaid."""
     return await payments.refund(reference, now, functools.partial(_on_change, context, None, now))
+
+
+async def refund_on_rejection(payments: Payments, context: Context, reference: str, now: datetime) -> Applied | None:
+    """A rejected application's fee goes back where the catalogue says it is refundable (recorded,
+    and the citizen told); None when it is not refundable or was never paid."""
+    payable = await payments.payable(reference)
+    service = context.catalogue.service(payable.service_id) if payable else None
+    if service is None or not service.fee.refundable:
+        return None
+    return await record_refund(payments, context, reference, now)
 
 
 async def _on_change(context: Context, maker: CertificateMaker | None, now: datetime, tx: PaymentTransaction) -> None:

@@ -92,6 +92,7 @@ class _Fee(_Strict):
     per_field: str | None = None
     rule: str | None = None
     rebate: _Rebate | None = None
+    refundable: bool = False
 
     @model_validator(mode="after")
     def _sound_rebate(self) -> _Fee:
@@ -208,6 +209,7 @@ def _fee(fee: dict[str, Any]) -> Fee:
         per_field=fee["per_field"],
         rule=fee["rule"],
         rebate=Rebate(**rebate) if rebate else None,
+        refundable=bool(fee.get("refundable", False)),
     )
 
 

