@@ -406,7 +406,9 @@ def load_lexicon(root: Path = DEFAULT_CATALOGUE_DIR) -> dict[str, dict[str, Any]
             if not isinstance(entries, list) or not all(isinstance(e, str) and e.strip() for e in entries):
                 problems.append(f"{where}.{language}: expected a list of words or phrases (quote YAML's on, no, yes)")
 
-    check("filler", data["filler"])
+    for section in ("filler", "outside", "region"):  # lists by language (a region: by tag)
+        if section in data:
+            check(section, data[section])
     for section in ("ask", "intent"):
         for kind, by_language in data[section].items():
             check(f"{section}.{kind}", by_language)

