@@ -59,7 +59,7 @@ class ServiceEmbeddings:
         standing: np.ndarray = np.clip((similarity - float(similarity.mean())) / (spread * SPREAD), 0.0, 1.0)
         return standing
 
-    def best(self, text: str, count: int) -> Sequence[tuple[str, float]]:
-        standing = self.standing(text)
+    def best(self, standing: np.ndarray, count: int) -> Sequence[tuple[str, float]]:
+        """The `count` services that stand highest (`standing` from `standing(text)`)."""
         order = np.argsort(-standing)[:count]
         return [(self.service_ids[int(i)], float(standing[i])) for i in order]

@@ -32,7 +32,7 @@ SHORTLIST = 12  # services re-ranked with fuzzy matching
 FUZZ_SHARE = 0.25
 DOCUMENT_SHARE = 0.35  # the whole-service document's part in the ranking score
 FLOOR = 0.34  # a best phrase's cosine below this is no plausible service: not understood
-KNOWN = 0.5  # nor is one when fewer of the message's words than this share are words of some service
+KNOWN = 0.55  # nor is one when fewer of the message's words than this share are words of some service
 SURE = 0.7  # a cosine this high is plausible whatever else the message says
 CLEAR = 0.56  # a final score of at least this, and MARGIN ahead of the next: offered directly
 MARGIN = 0.07
@@ -134,38 +134,40 @@ class LexicalRouter:
         self._by_service: dict[int, list[int]] = defaultdict(list)
         for i, (service_index, _) in enumerate(unique):
             self._by_service[service_index].append(i)
-        vectors = [_features(p) for _, p in unique]
-        document_frequency: dict[str, int] = defaultdict(int)
-        for vector in vectors:
-            for feature in vector:
-                document_frequency[feature] += 1
-        count = len(vectors)
-        self._idf = {f: math.log(1 + count / df) for f, df in document_frequency.items()}
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for i, vector in enumerate(vectors):
-            weighted = {f: w * self._idf[f] for f, w in vector.items()}
-            norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-            for feature, value in weighted.items():
-                postings[feature].append((i, value / norm))
+        # One pass gathers each feature's phrases with raw weights (no per-phrase copies kept: the
+        # index of thousands of phrases is built within a few tens of megabytes), a second weights them.
+        raw: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        service_features: dict[int, set[str]] = defaultdict(set)
+        for i, (service_index, phrase) in enumerate(unique):
+            features = _features(phrase)
+            service_features[service_index].update(features)
+            for feature, weight in features.items():
+                raw[feature].append((i, weight))
+        count = len(unique)
+        self._idf = {f: math.log(1 + count / len(items)) for f, items in raw.items()}
+        squares = np.zeros(count, dtype=np.float64)
+        for feature, items in raw.items():
+            idf = self._idf[feature]
+            for i, weight in items:
+                squares[i] += (weight * idf) ** 2
+        norms = np.sqrt(squares)
+        norms[norms == 0] = 1.0
+        self._postings = {}
+        for feature, items in raw.items():
+            ids = np.fromiter((i for i, _ in items), dtype=np.int32, count=len(items))
+            weights = np.fromiter((w for _, w in items), dtype=np.float32, count=len(items))
+            self._postings[feature] = (ids, (weights * self._idf[feature] / norms[ids]).astype(np.float32))
+        del raw
         self._vocabulary = sorted({w for _, p in unique for w in p})
         self._known = frozenset(self._vocabulary)
         self._region = np.array(
             [next((t for t in lexicon.regions if sid.rsplit("-", 1)[-1] == t), "") for sid in self.service_ids]
         )
-        self._postings = {
-            f: (np.array([i for i, _ in items], dtype=np.int32), np.array([v for _, v in items], dtype=np.float32))
-            for f, items in postings.items()
-        }
-        self._documents = self._service_documents(vectors, [s for s, _ in unique])
+        self._documents = self._service_documents(service_features)
 
-    def _service_documents(
-        self, vectors: Sequence[Mapping[str, float]], owners: Sequence[int]
-    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def _service_documents(self, features: Mapping[int, set[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Each service as one document of all its phrases' features, weighted by rarity among services:
         a message that mixes words of two aliases of one service ("add wife name in rice card")."""
-        features: dict[int, set[str]] = defaultdict(set)
-        for owner, vector in zip(owners, vectors, strict=True):
-            features[owner] |= set(vector)
         frequency: dict[str, int] = defaultdict(int)
         for found in features.values():
             for feature in found:

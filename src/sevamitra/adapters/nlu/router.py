@@ -56,7 +56,7 @@ class Assistant:
             c.service_id: (1 - EMBEDDING_SHARE) * c.score + EMBEDDING_SHARE * float(standing[index[c.service_id]])
             for c in understood.candidates
         }
-        for service_id, stand in self.embeddings.best(text, EMBEDDING_EXTRA):
+        for service_id, stand in self.embeddings.best(standing, EMBEDDING_EXTRA):
             scores.setdefault(service_id, EMBEDDING_SHARE * stand)
         ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         ranked = tuple(Candidate(service_id=s, score=round(v, 4)) for s, v in ordered)
