@@ -280,8 +280,7 @@ def _located(context: Context, answers: dict[str, Any]) -> Place | None:
     found = places.locate(*point) if point and places else None
     if places is None or found is None or found.id == applicant_place(answers).village:
         return None
-    district, mandal, village = places.chain(found.id)
-    return Place(district=district, mandal=mandal, village=village)
+    return Place.from_dict(places.chain(found.id)._asdict())
 
 
 def _decision_dict(decision: Decision | None) -> dict[str, Any] | None:

@@ -210,7 +210,7 @@ def _routing_place(context: Context, place_id: str, role: str) -> Place:
     if found.level not in DEEP_ENOUGH.get(level_of(role), ("district", "mandal", "village")):
         raise ActionError(PLACE_PROBLEM)
     if found.level == "village":
-        return Place(**places.chain(found.id)._asdict())
+        return Place.from_dict(places.chain(found.id)._asdict())
     ids = [p.id for p in places.path(found.id)]
     return Place(district=ids[0], mandal=ids[1] if len(ids) > 1 else "")
 
