@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 POSTGRES_URL = os.environ.get("SEVAMITRA_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Platforms under test route with the lexical router alone: embedding the catalogue takes tens of
+# seconds per fresh cache. The evaluation and embeddings tests turn embeddings on themselves.
+os.environ.setdefault("SEVAMITRA_ASSISTANT_EMBEDDINGS", "false")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

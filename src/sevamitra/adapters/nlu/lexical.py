@@ -32,13 +32,15 @@ SHORTLIST = 12  # services re-ranked with fuzzy matching
 FUZZ_SHARE = 0.25
 DOCUMENT_SHARE = 0.35  # the whole-service document's part in the ranking score
 FLOOR = 0.34  # a best phrase's cosine below this is no plausible service: not understood
-KNOWN = 0.55  # nor is one when fewer of the message's words than this share are words of some service
+KNOWN = 0.5  # nor is one when fewer of the message's words than this share are words of some service
 SURE = 0.7  # a cosine this high is plausible whatever else the message says
+EXACT = 0.9  # ... and this high even beside an off-topic word ("book cinema tickets" is no bus ticket)
 CLEAR = 0.56  # a final score of at least this, and MARGIN ahead of the next: offered directly
 MARGIN = 0.07
 NEAR_WORD = 82  # rapidfuzz ratio at which a misspelt word counts as a known word
 MIN_STEM = 4  # a place name this long is found with a case ending attached
 REGION_BONUS, REGION_PENALTY = 0.05, 0.15  # a place named in the message picks its region's variant
+SETTLEMENT_PENALTY = 0.1  # a village named sets back a town's services, and a ward or town a village's
 LISTED = 5  # candidates returned when none is clear
 PHRASE_INTENTS: tuple[Intent, ...] = ("track", "human", "language", "thanks", "greeting")
 STATUS_SERVICE = re.compile(r"(status|track)")  # services that look up where something stands
@@ -55,6 +57,8 @@ class Lexicon:
     romanised_telugu: frozenset[str]  # words that mark Latin text as Telugu rather than English
     regions: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)  # tag -> its place names
     outside: tuple[tuple[str, ...], ...] = ()  # topics no service covers (films, cricket, recharges)
+    # village or town: the departments serving that kind of place, and the words that name one
+    settlements: Mapping[str, tuple[frozenset[str], tuple[tuple[str, ...], ...]]] = field(default_factory=dict)
 
     @staticmethod
     def from_data(data: Mapping[str, Mapping[str, Any]]) -> Lexicon:
@@ -82,6 +86,10 @@ class Lexicon:
             regions={
                 tag: tuple(sorted({tuple(words(p)) for p in places if words(p)}, key=len, reverse=True))
                 for tag, places in data.get("region", {}).items()
+            },
+            settlements={
+                kind: (frozenset(entry["departments"]), phrases(entry["words"]))
+                for kind, entry in data.get("settlement", {}).items()
             },
         )
 
@@ -163,6 +171,12 @@ class LexicalRouter:
         self._region = np.array(
             [next((t for t in lexicon.regions if sid.rsplit("-", 1)[-1] == t), "") for sid in self.service_ids]
         )
+        self._settlement = np.array(
+            [
+                next((kind for kind, (departments, _) in lexicon.settlements.items() if s.department_id in departments), "")
+                for s in catalogue.services
+            ]
+        )
         self._documents = self._service_documents(service_features)
 
     def _service_documents(self, features: Mapping[int, set[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -192,6 +206,7 @@ class LexicalRouter:
         reference = next((r for token in text.split() if (r := normalise_reference(token.strip(".,;:!?")))), None)
         content = list(folded)
         ask = self._take(content, self.lexicon.asks)
+        unsaid = [w for w in content if w not in self.lexicon.filler]  # before an intent's words go
         said = self._take(content, self.lexicon.intents)
         if said is None:  # "talk to an officer": the phrase may have fillers in between
             kept = [w for w in content if w not in self.lexicon.filler]
@@ -199,9 +214,16 @@ class LexicalRouter:
                 content = kept
         content = [w for w in content if w not in self.lexicon.filler]
         candidates, cosine = self.scored(content, folded) if content else ((), 0.0)
+        if said in OUTWEIGHING and unsaid != content:  # "suprabhata seva" is a service, not a greeting
+            whole, whole_cosine = self.scored(unsaid, folded)
+            if whole_cosine >= SURE and whole_cosine > cosine:
+                candidates, cosine, content, said = whole, whole_cosine, unsaid, None
         # a greeting, thanks or an off-topic word outweighs a service matched only loosely
-        loose = said in OUTWEIGHING or any(_find(folded, p) >= 0 for p in self.lexicon.outside)
+        off_topic = any(_find(folded, p) >= 0 for p in self.lexicon.outside)
+        loose = said in OUTWEIGHING or off_topic
         plausible = candidates if candidates and self._plausible(content, cosine, loose=loose) else ()
+        if off_topic and not (plausible and cosine >= EXACT):
+            return Understanding(language=language, intent="not_understood")
         lookup = next((c for c in plausible[:3] if STATUS_SERVICE.search(c.service_id)), None)
         if said == "track" and reference is None and lookup is not None:  # "rice card status": its own look-up
             return Understanding(language=language, intent="apply", candidates=(lookup,), clear=True)
@@ -233,7 +255,7 @@ class LexicalRouter:
             return False
         counted = [w for w in content if len(w) > 2 and not w.isdigit()]  # "18", "65", "ki" say nothing
         known = sum(1 for w in counted if self._is_known(w))
-        return cosine >= FLOOR and known >= KNOWN * len(counted)
+        return bool(counted) and cosine >= FLOOR and known >= KNOWN * len(counted)
 
     def _is_known(self, word: str) -> bool:
         """A word some service uses: as it is, with a case ending ("గుంటూరులో"), or misspelt."""
@@ -287,6 +309,7 @@ class LexicalRouter:
         top = np.argsort(-best)[:SHORTLIST]
         top = top[best[top] > 0]
         regions = {tag for tag, places in self.lexicon.regions.items() if any(_names(folded, p) for p in places)}
+        settled = {k for k, (_, named) in self.lexicon.settlements.items() if any(_names(folded, p) for p in named)}
         joined = " ".join(content)
         ranked = []
         for service_index in top:
@@ -296,6 +319,8 @@ class LexicalRouter:
             region = str(self._region[service_index])
             if region and regions:
                 score += REGION_BONUS if region in regions else -REGION_PENALTY
+            if len(settled) == 1 and (settlement := str(self._settlement[service_index])) and settlement not in settled:
+                score -= SETTLEMENT_PENALTY
             ranked.append(Candidate(service_id=self.service_ids[int(service_index)], score=round(score, 4)))
         ranked.sort(key=lambda c: (-c.score, c.service_id))
         return tuple(ranked), cosine

@@ -62,12 +62,20 @@ def _romanised_word(word: str, scheme: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFD", iast) if not unicodedata.combining(ch))
 
 
+def _recited(token: str) -> bool:
+    """A run of the alphabet as it is learnt ("కఖగఘ", "अआइई"): letters in code-point order, no word."""
+    points = [ord(ch) for ch in token]
+    return len(points) >= 3 and all(b - a == 1 for a, b in zip(points, points[1:], strict=False))
+
+
 def romanise(text: str) -> str:
     """Telugu and Devanagari runs in Latin letters (lower case, no diacritics); Latin kept."""
     text = unicodedata.normalize("NFC", text)
     out: list[str] = []
     for token in re.split(r"(\s+)", text):
-        if _TELUGU.search(token):
+        if (_TELUGU.search(token) or _DEVANAGARI.search(token)) and _recited(token):
+            out.append(" ")
+        elif _TELUGU.search(token):
             out.append(_romanised_word(token, sanscript.TELUGU))
         elif _DEVANAGARI.search(token):
             out.append(_romanised_word(token, sanscript.DEVANAGARI))

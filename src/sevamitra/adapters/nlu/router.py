@@ -16,6 +16,7 @@ from sevamitra.core.understanding import Candidate, Understanding
 EMBEDDING_SHARE = 0.3  # the embeddings' part in a fused score
 EMBEDDING_EXTRA = 3  # services the embeddings add to the lexical candidates
 MAX_TEXT = 500
+GENERAL_AT = 2  # where a department's general grievance joins the list, when not already this high
 
 
 class Assistant:
@@ -33,6 +34,19 @@ class Assistant:
         self.lexicon = Lexicon.from_data(lexicon)
         self.lexical = LexicalRouter(catalogue, self.lexicon, extra)
         self.embeddings = embeddings
+        self.general_grievance = self._general_grievances(catalogue, lexicon.get("general_grievance", {}))
+
+    @staticmethod
+    def _general_grievances(catalogue: Catalogue, named: Mapping[str, str]) -> dict[str, str]:
+        """The general grievance for each specific complaint service's department."""
+        known = {s.id for s in catalogue.services}
+        if unknown := sorted(set(named.values()) - known):
+            raise ValueError(f"lexicon general_grievance names unknown services: {unknown}")
+        return {
+            s.id: named.get(s.department_id, named.get("*", ""))
+            for s in catalogue.services
+            if s.output.kind == "grievance_ticket" and s.id not in named.values() and named
+        }
 
     def add_phrasings(self, extra: Mapping[str, Iterable[str]]) -> None:
         """Rebuild the index with the phrasings citizens confirmed and the state team accepted."""
@@ -46,7 +60,16 @@ class Assistant:
             return understood
         if self.embeddings is not None:
             understood = self._fused(text, understood)
-        return replace(understood, candidates=understood.candidates[:LISTED])
+        return replace(understood, candidates=self._with_general(understood.candidates)[:LISTED])
+
+    def _with_general(self, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+        """A specific complaint first: its department's general grievance among the best three."""
+        general = self.general_grievance.get(candidates[0].service_id) if candidates else None
+        if not general or general in (c.service_id for c in candidates[: GENERAL_AT + 1]):
+            return candidates
+        rest = [c for c in candidates if c.service_id != general]
+        below = rest[GENERAL_AT - 1].score if len(rest) >= GENERAL_AT else rest[-1].score
+        return (*rest[:GENERAL_AT], Candidate(service_id=general, score=below), *rest[GENERAL_AT:])
 
     def _fused(self, text: str, understood: Understanding) -> Understanding:
         assert self.embeddings is not None
