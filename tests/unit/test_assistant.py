@@ -79,6 +79,41 @@ def test_intents_without_a_service(assistant: Assistant, text: str, intent: str)
     assert assistant.route(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "కఖగఘ",  # the alphabet as it is learnt, in either script
+        "अआइई",
+        "फिल्म के टिकट बुक करो",  # an off-topic word outweighs even a near match ("ticket booking")
+        "book movie tickets for tonight",
+        "क्या कर रहे हो",  # function words alone say nothing
+        "send me good morning images",  # off topic beats a greeting too
+    ],
+)
+def test_noise_and_off_topic_messages_are_not_understood(assistant: Assistant, text: str) -> None:
+    assert assistant.route(text).intent == "not_understood", text
+
+
+def test_a_greeting_word_inside_a_services_name_keeps_the_service(assistant: Assistant) -> None:
+    assert assistant.route("सुप्रभात सेवा का टिकट").best == "endowments.ttd-suprabhatam"  # सुप्रभात greets too
+    assert assistant.route("सुप्रभात").intent == "greeting"
+
+
+def test_a_village_or_a_town_named_favours_its_own_local_body(assistant: Assistant) -> None:
+    village = [c.service_id for c in assistant.route("drinking water not coming in our village").candidates]
+    town = [c.service_id for c in assistant.route("drinking water not coming in our ward").candidates]
+    assert village[0] == "rural-water-supply.drinking-water-complaint"
+    assert town[0] == "municipal.no-water-supply"
+
+
+def test_a_specific_complaint_lists_its_departments_general_grievance(assistant: Assistant) -> None:
+    listed = [c.service_id for c in assistant.route("garbage not lifted in our street for a week").candidates]
+    assert listed[0] == "municipal.garbage-not-lifted"
+    assert "grievances.pgrs-municipal" in listed[:3]
+    offered = {s.id for s in assistant.catalogue.services}
+    assert set(load_lexicon(ROOT)["general_grievance"].values()) <= offered  # the lexicon names real services
+
+
 def test_a_reference_number_is_tracked(assistant: Assistant) -> None:
     understood = assistant.route("status of AP-REV-INC-2026-000123 please")
     assert (understood.intent, understood.reference) == ("track", "AP-REV-INC-2026-000123")

@@ -171,12 +171,8 @@ class LexicalRouter:
         self._region = np.array(
             [next((t for t in lexicon.regions if sid.rsplit("-", 1)[-1] == t), "") for sid in self.service_ids]
         )
-        self._settlement = np.array(
-            [
-                next((kind for kind, (departments, _) in lexicon.settlements.items() if s.department_id in departments), "")
-                for s in catalogue.services
-            ]
-        )
+        body = {department: kind for kind, (served, _) in lexicon.settlements.items() for department in served}
+        self._settlement = np.array([body.get(s.department_id, "") for s in catalogue.services])
         self._documents = self._service_documents(service_features)
 
     def _service_documents(self, features: Mapping[int, set[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -214,7 +210,7 @@ class LexicalRouter:
                 content = kept
         content = [w for w in content if w not in self.lexicon.filler]
         candidates, cosine = self.scored(content, folded) if content else ((), 0.0)
-        if said in OUTWEIGHING and unsaid != content:  # "suprabhata seva" is a service, not a greeting
+        if said in OUTWEIGHING and content and unsaid != content:  # "suprabhata seva" is a service, no greeting
             whole, whole_cosine = self.scored(unsaid, folded)
             if whole_cosine >= SURE and whole_cosine > cosine:
                 candidates, cosine, content, said = whole, whole_cosine, unsaid, None

@@ -6,6 +6,7 @@ that "aadaayam", "adayam" and "ఆదాయం" meet, as do "dhruvikarana" and "
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 
@@ -65,7 +66,7 @@ def _romanised_word(word: str, scheme: str) -> str:
 def _recited(token: str) -> bool:
     """A run of the alphabet as it is learnt ("కఖగఘ", "अआइई"): letters in code-point order, no word."""
     points = [ord(ch) for ch in token]
-    return len(points) >= 3 and all(b - a == 1 for a, b in zip(points, points[1:], strict=False))
+    return len(points) >= 3 and all(b - a == 1 for a, b in itertools.pairwise(points))
 
 
 def romanise(text: str) -> str:

@@ -38,14 +38,14 @@ class Assistant:
 
     @staticmethod
     def _general_grievances(catalogue: Catalogue, named: Mapping[str, str]) -> dict[str, str]:
-        """The general grievance for each specific complaint service's department."""
-        known = {s.id for s in catalogue.services}
-        if unknown := sorted(set(named.values()) - known):
-            raise ValueError(f"lexicon general_grievance names unknown services: {unknown}")
+        """The general grievance for each specific complaint service's department (where the catalogue
+        offers it: a state may leave some out)."""
+        offered = {s.id for s in catalogue.services}
+        general = {department: s for department, s in named.items() if s in offered}
         return {
-            s.id: named.get(s.department_id, named.get("*", ""))
+            s.id: general.get(s.department_id, general.get("*", ""))
             for s in catalogue.services
-            if s.output.kind == "grievance_ticket" and s.id not in named.values() and named
+            if s.output.kind == "grievance_ticket" and s.id not in named.values()
         }
 
     def add_phrasings(self, extra: Mapping[str, Iterable[str]]) -> None:
