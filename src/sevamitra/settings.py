@@ -48,6 +48,21 @@ class Settings(BaseSettings):
     assistant_llm_url: str = ""
     assistant_llm_key: SecretStr = SecretStr("")
     assistant_llm_model: str = ""
+    # Voice notes in: "whisper" (offline, extra `voice`), "pocketsphinx" (English keywords), "remote" (an
+    # OpenAI-compatible /v1/audio/transcriptions, needed for Telugu) or "none" (the citizen is asked to type).
+    speech_backend: Literal["whisper", "pocketsphinx", "remote", "none"] = "whisper"
+    speech_max_seconds: float = Field(default=60.0, gt=0)  # longer voice notes are refused, politely
+    speech_workers: int = Field(default=1, ge=1)  # transcriptions at once, off the event loop
+    speech_remote_url: str = ""  # e.g. http://asr.internal:9000/v1
+    speech_remote_key: SecretStr = SecretStr("")
+    speech_remote_model: str = "whisper-1"
+    # Spoken replies for citizens who ask for them: "espeak" (espeak-ng, offline), "remote" (an
+    # OpenAI-compatible /v1/audio/speech) or "none".
+    tts_backend: Literal["espeak", "remote", "none"] = "espeak"
+    tts_remote_url: str = ""
+    tts_remote_key: SecretStr = SecretStr("")
+    tts_remote_model: str = "tts-1"
+    tts_remote_voice: str = "alloy"
     keys_dir: Path = Path("var/keys")  # the demo PDF-signing certificate (development)
     pdf_signing_key: Path | None = None  # PEM private key of the State's document-signing certificate
     pdf_signing_certificate: Path | None = (
