@@ -15,8 +15,9 @@ from sevamitra.actions.send import Sender
 from sevamitra.adapters.sql.stores import SqlOutbox
 from sevamitra.adapters.sql.tables import outbox
 from sevamitra.adapters.whatsapp.graph import GraphMessenger
-from sevamitra.core.messages import TemplateOut, TextOut, outbound_to_dict
+from sevamitra.core.messages import SpeechOut, TemplateOut, TextOut, outbound_to_dict
 from sevamitra.core.ratelimit import TokenBucket
+from sevamitra.core.speech import SpeechError
 from sevamitra.testing.clock import FixedClock
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -188,3 +189,67 @@ def test_token_bucket_spaces_sends_at_the_configured_rate() -> None:
     assert waits[:80] == [0.0] * 80
     assert waits[80] == 1 / 80 and abs(waits[99] - 20 / 80) < 1e-9
     assert bucket.take(10.0) == 0.0  # refilled after a pause
+
+
+class Voice:
+    """A text-to-speech stand-in (this test is about sending, not speaking): records what it said."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.fails = fails
+        self.said: list[tuple[str, str]] = []
+
+    async def speak(self, text: str, language: str) -> bytes:
+        if self.fails:
+            raise SpeechError("unavailable", "no voice")
+        self.said.append((text, language))
+        return b"OggS spoken"
+
+
+async def test_a_spoken_reply_is_synthesised_uploaded_and_sent_as_audio(engine: AsyncEngine) -> None:
+    clock, asked = FixedClock(), list[httpx.Request]()
+
+    def graph(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        if request.url.path.endswith("/media"):
+            return httpx.Response(200, json={"id": "m-spoken"})
+        return ok(request)
+
+    voice = Voice()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(graph))
+    messenger = GraphMessenger(
+        client, base_url="https://graph.test", version="v23.0", phone_number_id="1", access_token="t"
+    )
+    sender = Sender(
+        outbox=SqlOutbox(engine), messenger=messenger, clock=clock, bucket=TokenBucket(rate=1000, capacity=1000),
+        jitter=lambda: 0.0, speak=voice,
+    )  # fmt: skip
+    await enqueue(engine, clock, outbound_to_dict(SpeechOut(text="Your certificate is ready", language="te")))
+    assert await sender.drain() == 1
+    assert voice.said == [("Your certificate is ready", "te")]
+    upload, message = asked
+    assert b"OggS spoken" in upload.content and b"audio/ogg" in upload.content
+    assert json.loads(message.content)["audio"] == {"id": "m-spoken"}
+    assert await states(engine) == [("sent", 1, None)]
+
+
+async def test_a_spoken_reply_without_a_voice_is_given_up(engine: AsyncEngine) -> None:
+    clock = FixedClock()
+    sender = await sender_for(engine, Script(), clock, speak=Voice(fails=True))
+    await enqueue(engine, clock, outbound_to_dict(SpeechOut(text="hello", language="hi")))
+    await sender.drain()
+    assert await states(engine) == [("failed", 1, 0)]  # its text went as text already: nothing to retry
+
+
+async def test_a_spoken_reply_whose_upload_fails_is_retried(engine: AsyncEngine) -> None:
+    clock = FixedClock()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
+    messenger = GraphMessenger(
+        client, base_url="https://graph.test", version="v23.0", phone_number_id="1", access_token="t"
+    )
+    sender = Sender(
+        outbox=SqlOutbox(engine), messenger=messenger, clock=clock, bucket=TokenBucket(rate=1000, capacity=1000),
+        jitter=lambda: 0.0, speak=Voice(),
+    )  # fmt: skip
+    await enqueue(engine, clock, outbound_to_dict(SpeechOut(text="hello", language="en")))
+    await sender.drain()
+    assert await states(engine) == [("pending", 1, 0)]

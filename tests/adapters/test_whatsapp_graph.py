@@ -13,7 +13,7 @@ import pytest
 
 from sevamitra.adapters.whatsapp.graph import GraphApiError, GraphMessenger
 from sevamitra.adapters.whatsapp.outbound import OutboundLimitError, to_graph_body
-from sevamitra.core.messages import MarkRead, Recipient, TextOut
+from sevamitra.core.messages import MarkRead, MediaError, Recipient, TextOut
 
 BASE_URL = "https://graph.facebook.com"
 PHONE_NUMBER_ID = "106540352242922"
@@ -338,12 +338,18 @@ async def test_download_looks_up_the_url_then_fetches_it_with_the_token(
     assert lookup.headers["Authorization"] == fetch.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
+def _cause(error: MediaError) -> GraphApiError:
+    assert isinstance(error.__cause__, GraphApiError)
+    return error.__cause__
+
+
 async def test_download_of_an_unknown_media_id_raises(graph: FakeGraph, messenger: GraphMessenger) -> None:
     graph.handler = answer(404, graph_error(100, "Unsupported get request"))
-    with pytest.raises(GraphApiError) as caught:
+    with pytest.raises(MediaError) as caught:
         await messenger.download_media("nope")
-    assert caught.value.status == 404
-    assert caught.value.error.code == 100
+    assert caught.value.problem == "gone"
+    assert _cause(caught.value).status == 404
+    assert _cause(caught.value).error.code == 100
 
 
 async def test_an_expired_media_url_raises(graph: FakeGraph, messenger: GraphMessenger) -> None:
@@ -353,9 +359,10 @@ async def test_an_expired_media_url_raises(graph: FakeGraph, messenger: GraphMes
         return httpx.Response(404, text="Not Found")
 
     graph.handler = handler
-    with pytest.raises(GraphApiError) as caught:
+    with pytest.raises(MediaError) as caught:
         await messenger.download_media("1158")
-    assert caught.value.status == 404
+    assert caught.value.problem == "gone"
+    assert _cause(caught.value).status == 404
 
 
 async def test_a_network_failure_during_download_raises_a_retryable_error(
@@ -365,7 +372,33 @@ async def test_a_network_failure_during_download_raises_a_retryable_error(
         raise httpx.ConnectError("connection refused", request=request)
 
     graph.handler = fail
-    with pytest.raises(GraphApiError) as caught:
+    with pytest.raises(MediaError) as caught:
         await messenger.download_media("1158")
-    assert caught.value.status is None
-    assert caught.value.retryable
+    assert caught.value.problem == "failed"
+    assert _cause(caught.value).status is None
+    assert _cause(caught.value).retryable
+
+
+async def test_media_over_the_limit_is_refused_before_download(graph: FakeGraph, messenger: GraphMessenger) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v23.0/1158":
+            info = {"url": MEDIA_URL, "mime_type": "audio/ogg", "file_size": str(17 * 1024 * 1024), "id": "1158"}
+            return httpx.Response(200, json=info)
+        return httpx.Response(200, content=b"OggS")
+
+    graph.handler = handler
+    with pytest.raises(MediaError) as caught:
+        await messenger.download_media("1158", max_bytes=16 * 1024 * 1024)
+    assert caught.value.problem == "too_large"
+    assert len(graph.requests) == 1  # the file itself was never fetched
+
+
+async def test_media_larger_than_stated_is_refused_after_download(graph: FakeGraph, messenger: GraphMessenger) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v23.0/1158":
+            return httpx.Response(200, json={"url": MEDIA_URL, "mime_type": "audio/ogg", "id": "1158"})
+        return httpx.Response(200, content=b"x" * 2000)
+
+    graph.handler = handler
+    with pytest.raises(MediaError, match="too_large"):
+        await messenger.download_media("1158", max_bytes=1000)

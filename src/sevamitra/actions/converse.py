@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, office_of, statement_for
+from sevamitra.actions.listen import Listen
 from sevamitra.actions.pay import AskPayment, order_for
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.broadcasts import TOPICS
@@ -29,6 +30,7 @@ from sevamitra.core.conversation import (
     CorrectionLoaded,
     Effect,
     GrievanceAnswered,
+    Heard,
     Joined,
     JoinGrievance,
     Learn,
@@ -45,6 +47,7 @@ from sevamitra.core.conversation import (
     Submitted,
     Track,
     Tracked,
+    Transcribe,
     Watch,
     Watched,
     step,
@@ -84,6 +87,7 @@ class Turns:
     maker: CertificateMaker | None = None  # None: decisions are answered without a certificate
     ask_payment: AskPayment | None = None  # asks for a fee due now: a pay link, or an order paid in the chat
     rerank: PickAmong | None = None  # a language model's pick among unclear candidates (with `Context.reranks`)
+    listen: Listen | None = None  # voice notes transcribed (with `Context.listens`)
 
 
 async def converse(turns: Turns, *, limit: int) -> int:
@@ -113,6 +117,7 @@ async def converse(turns: Turns, *, limit: int) -> int:
                     maker=turns.maker,
                     ask_payment=turns.ask_payment,
                     rerank=turns.rerank,
+                    listen=turns.listen,
                 )
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
@@ -136,13 +141,16 @@ async def respond(
     maker: CertificateMaker | None = None,
     ask_payment: AskPayment | None = None,
     rerank: PickAmong | None = None,
+    listen: Listen | None = None,
 ) -> tuple[ConversationState, list[Outbound]]:
     """One message through the engine, performing its effects and feeding their outcomes back."""
     result = step(state, event, context, now)
     state, replies, effects = result.state, list(result.replies), list(result.effects)
     while effects:
         effect = effects.pop(0)
-        outcome = await _perform(context, registry, turn, effect, recipient, now, maker, state, ask_payment, rerank)
+        outcome = await _perform(
+            context, registry, turn, effect, recipient, now, maker, state, ask_payment, rerank, listen
+        )
         follow = step(state, outcome, context, now)
         state = follow.state
         replies += follow.replies
@@ -161,6 +169,7 @@ async def _perform(
     state: ConversationState,
     ask_payment: AskPayment | None = None,
     rerank: PickAmong | None = None,
+    listen: Listen | None = None,
 ) -> Outcome:
     if isinstance(effect, Track):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
@@ -198,6 +207,8 @@ async def _perform(
     if isinstance(effect, Rerank):
         understood = await rerank(effect.text, effect.understood) if rerank else effect.understood
         return Reranked(text=effect.text, understood=understood)
+    if isinstance(effect, Transcribe):  # the turn's transaction waits for it: seconds, not minutes
+        return await listen(effect) if listen else Heard(problem="unavailable")
     submission = effect.submission
     service = context.catalogue.service(submission.service_id)
     assert service is not None  # the engine only submits services of its catalogue

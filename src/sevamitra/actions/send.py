@@ -10,9 +10,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sevamitra.core.delivery import Next, after_send, backoff_seconds
-from sevamitra.core.messages import MarkRead, TemplateOut, outbound_from_dict, outbound_to_dict
+from sevamitra.core.messages import (
+    AudioOut,
+    ChannelError,
+    MarkRead,
+    Outbound,
+    SendResult,
+    SpeechOut,
+    TemplateOut,
+    outbound_from_dict,
+    outbound_to_dict,
+)
 from sevamitra.core.ports import Clock, Messenger, Outbox, OutboxRecord
 from sevamitra.core.ratelimit import TokenBucket
+from sevamitra.core.speech import SpeechError, TextToSpeech
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +39,7 @@ class Sender:
     reengagement_template: TemplateOut | None = None
     lease_seconds: float = 60.0
     monotonic: Callable[[], float] = time.monotonic
+    speak: TextToSpeech | None = None  # spoken replies: synthesised, uploaded, then sent as audio
 
     async def drain(self, limit: int = 200) -> int:
         """Send the due head of each citizen's queue; returns how many were attempted."""
@@ -42,7 +54,11 @@ class Sender:
         payload = dict(record.payload)
         fallback = payload.pop("fallback", None)  # the template for this message outside the 24-hour window
         message = outbound_from_dict(payload)
-        result = await self.messenger.send(record.recipient, message)
+        if isinstance(message, SpeechOut):
+            voiced = await self._voiced(message)
+            result = voiced if isinstance(voiced, SendResult) else await self.messenger.send(record.recipient, voiced)
+        else:
+            result = await self.messenger.send(record.recipient, message)
         now = self.clock.now()
         attempts = record.attempts + 1
         match after_send(result, attempts, self.max_attempts):
@@ -61,3 +77,19 @@ class Sender:
             case Next.FAILED:
                 log.warning("outbox %s failed after %s attempts: %s", record.id, attempts, result.error)
                 await self.outbox.give_up(record, "failed", result.error, now)
+
+    async def _voiced(self, message: SpeechOut) -> Outbound | SendResult:
+        """The reply as an uploaded voice note, or why not: no voice for it (given up), or a failed upload
+        (retried like any transient failure)."""
+        if self.speak is None:
+            return SendResult(ok=False, error=ChannelError(code=0, title="no text-to-speech configured"))
+        try:
+            audio = await self.speak.speak(message.text, message.language)
+        except SpeechError as exc:
+            return SendResult(ok=False, error=ChannelError(code=0, title=f"speech: {exc}"))
+        try:
+            media_id = await self.messenger.upload_media(audio, "audio/ogg", "reply.ogg")
+        except Exception as exc:  # the channel's failure, whatever its adapter raises: try again later
+            log.warning("a spoken reply could not be uploaded: %s", exc)
+            return SendResult(ok=False, retryable=True, error=ChannelError(code=0, title="audio upload failed"))
+        return AudioOut(media_id=media_id)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from sevamitra.actions.converse import Turns, converse, respond
+from sevamitra.actions.listen import Listen, listener
 from sevamitra.actions.pay import AskPayment, ask_by_link, ask_in_chat, settle
 from sevamitra.actions.receive import receive
 from sevamitra.actions.review import run_clock
@@ -36,6 +37,7 @@ from sevamitra.adapters.payments.simulated import SimulatedGateway
 from sevamitra.adapters.payments.whatsapp import WhatsAppPay
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
+from sevamitra.adapters.speech.build import speech_to_text, text_to_speech
 from sevamitra.adapters.sql.bookings import SqlBookings
 from sevamitra.adapters.sql.cases import SqlCases
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
@@ -220,10 +222,20 @@ def build_context(settings: Settings) -> Context:
         router=build_assistant(settings, catalogue) if settings.assistant else None,
         read_date=read_date if settings.assistant else None,
         reranks=settings.assistant and bool(settings.assistant_llm_url),
+        listens=settings.speech_backend != "none",
+        speaks=settings.tts_backend != "none",
+        voice_seconds=int(settings.speech_max_seconds),
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
         own_numbers=(settings.whatsapp_display_phone_number,),
         own_hosts=(settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0],),
     )
+
+
+def listening(settings: Settings, context: Context, messenger: Messenger, http: httpx.AsyncClient) -> Listen | None:
+    """Voice notes fetched and transcribed, when a speech backend is configured."""
+    if not context.listens:
+        return None
+    return listener(messenger, speech_to_text(settings, context.catalogue, http=http))
 
 
 def reranker(settings: Settings, context: Context, http: httpx.AsyncClient) -> ChatReranker | None:
@@ -308,6 +320,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             if settings.reengagement_template
             else None
         ),
+        speak=text_to_speech(settings, http=http),
     )
     provider = payment_provider(settings, http)
     return Platform(
@@ -324,6 +337,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             maker=certifier,
             ask_payment=asking(settings, context, provider),
             rerank=reranker(settings, context, http),
+            listen=listening(settings, context, messenger, http),
         ),
         keys=keys,
         certifier=certifier,

@@ -57,6 +57,7 @@ from sevamitra.core.messages import (
     MediaIn,
     Outbound,
     ReactionIn,
+    SpeechOut,
     SystemIn,
     TextIn,
     TextOut,
@@ -64,6 +65,7 @@ from sevamitra.core.messages import (
 from sevamitra.core.numberwords import number_word
 from sevamitra.core.scamguard import assess
 from sevamitra.core.search import ServiceIndex
+from sevamitra.core.speech import Transcript, spoken
 from sevamitra.core.texts import Texts
 from sevamitra.core.understanding import Ask, DateReader, Lean, Router, Understanding
 from sevamitra.core.validation import Invalid, LocationAnswer, MediaAnswer, PlaceAnswer, Valid, validate
@@ -78,6 +80,7 @@ BODY_LIMIT = 1024
 IDLE_TIMEOUT = timedelta(minutes=30)
 INDIA = timedelta(hours=5, minutes=30)  # dates a citizen reads are Indian dates
 DATE_TYPES = frozenset({"date", "date_of_birth"})
+HEARD_SURE = 0.45  # a transcript less sure than this is asked again, never guessed from
 WRITTEN_IN = {"te": "te", "te_latn": "te", "hi": "hi", "en": "en"}  # how a text was written → the reply language
 
 
@@ -96,6 +99,7 @@ class ConversationState:
     results: tuple[str, ...] = ()  # service ids of the last search
     comment_on: str | None = None  # a reference just rated: the next text is a comment on it
     asked: str | None = None  # the free text whose candidate services are on screen (a pick teaches the router)
+    voice_replies: bool = False  # key messages are also spoken, as voice notes in the citizen's language
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +113,7 @@ class ConversationState:
             "results": list(self.results),
             "comment_on": self.comment_on,
             "asked": self.asked,
+            "voice_replies": self.voice_replies,
         }
 
     @staticmethod
@@ -125,6 +130,7 @@ class ConversationState:
             results=tuple(data.get("results", ())),
             comment_on=data.get("comment_on"),
             asked=data.get("asked"),
+            voice_replies=bool(data.get("voice_replies", False)),
         )
 
 
@@ -151,6 +157,23 @@ class Reranked:
 
     text: str
     understood: Understanding
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transcribe:
+    """A voice note to turn into text (download, decode, transcribe), in the citizen's language."""
+
+    media_id: str
+    mime_type: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Heard:
+    """What a voice note said, or why it could not be heard (`problem`: a `SpeechProblem` or media problem)."""
+
+    transcript: Transcript | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,6 +272,7 @@ Effect = (
     | ChangeAlerts
     | Learn
     | Rerank
+    | Transcribe
 )
 
 
@@ -347,6 +371,7 @@ Outcome = (
     | Joined
     | Learned
     | Reranked
+    | Heard
 )
 
 
@@ -366,6 +391,9 @@ class Context:
     router: Router | None = field(default=None, compare=False)  # the assistant; None: names and aliases only
     read_date: DateReader | None = field(default=None, compare=False)  # "repu", "కల్", "next Monday" as dates
     reranks: bool = False  # a language model re-ranks unclear candidates (the actions layer calls it)
+    voice_seconds: int = 60  # the longest voice note transcribed (told to the citizen when longer)
+    listens: bool = False  # voice notes are transcribed (a speech backend is configured)
+    speaks: bool = False  # spoken replies can be made (a text-to-speech backend is configured)
 
     def named(self, text: str) -> Service | None:
         """The one service whose name or alias `text` is (filler words aside)."""
@@ -468,6 +496,12 @@ class _Engine:
                 return self.state
         if isinstance(inbound, ChoiceIn):
             return self.choose(inbound.choice_id, inbound)
+        if isinstance(inbound, MediaIn) and inbound.kind == "audio" and inbound.voice:
+            if self.state.screen != "form":
+                return self.listen(inbound)
+            if not self.takes_voice():  # numbers such as Aadhaar or a PIN are never taken from speech
+                self.say(self.t("voice.type_answer"))
+                return self.ask_current()
         if self.state.screen == "form" and isinstance(inbound, MediaIn | LocationIn):
             return self.answer(_answer_of(inbound))
         if not isinstance(inbound, TextIn):
@@ -489,6 +523,8 @@ class _Engine:
         if text in self.words("words.help"):
             self.say(self.t("help"))
             return self.state
+        if text in self.words("words.voice_on") | self.words("words.voice_off") and self.state.screen != "form":
+            return self.voice_replies(on=text in self.words("words.voice_on"))
         if text in self.words("words.cancel") and self.state.draft is not None:
             return self.cancel_draft()
         if text in self.words("words.back"):
@@ -545,6 +581,11 @@ class _Engine:
             return self.turn_page(int(value))
         if kind == "track":
             return self.track(None)
+        if kind == "voice":
+            if value == "again":
+                self.say(self.t("voice.say_again"))
+                return self.state
+            return self.voice_replies(on=value == "on")
         rated, _, score = value.rpartition(":")
         if kind == "rate" and score in ("1", "2", "3", "4", "5") and (reference := normalise_reference(rated)):
             self.effects.append(Rate(reference=reference, score=int(score)))
@@ -684,6 +725,7 @@ class _Engine:
                 buttons=(first, self.button("nav:back", "button_back"), self.button("nav:menu", "button_menu")),
             )
         )
+        self.speak("\n".join(lines))
         return replace(self.state, screen="service", department_id=service.department_id, service_id=service.id)
 
     def understand(self, raw: str, understood: Understanding, *, reranked: bool = False) -> ConversationState:
@@ -714,6 +756,66 @@ class _Engine:
             return self.state
         self.say(self.t("nlu.not_understood"))
         return self.show_departments(page=0)
+
+    # ------------------------------------------------------------ voice
+
+    def listen(self, note: MediaIn) -> ConversationState:
+        """A voice note outside a form: the worker transcribes it, then it is understood like text."""
+        if not self.context.listens:
+            self.say(self.t("voice.unavailable"))
+            return self.state
+        self.effects.append(
+            Transcribe(media_id=note.media_id, mime_type=note.mime_type or "audio/ogg", language=self.language)
+        )
+        return self.state
+
+    def takes_voice(self) -> bool:
+        """Whether the question now asked takes a voice note as its answer (a grievance's description)."""
+        service, draft = self.service_of_draft(), self.state.draft
+        if service is None or draft is None:
+            return False
+        spec = service.fields[draft["index"]]
+        return spec.type == "text" and bool(spec.rules.get("voice"))
+
+    def heard(self, event: Heard) -> ConversationState:
+        """ "I heard: …", then the service to confirm (or a short list); unclear speech is asked again."""
+        again, menu = self.button("voice:again", "voice.button_again"), self.button("nav:menu", "button_menu")
+        said = event.transcript
+        if said is None:
+            self.say(self.t(f"voice.{event.problem or 'unavailable'}", seconds=self.context.voice_seconds))
+            return self.state
+        text = " ".join(said.text.split())
+        if not text or said.confidence < HEARD_SURE:
+            self.say(ButtonsOut(body=self.t("voice.unclear"), buttons=(again, menu)))
+            return self.state
+        heard = self.t("voice.heard", text=clip(text, 300))
+        router = self.context.router
+        if router is None:
+            self.say(heard)
+            return self.search(text)
+        understood = router.route(text)
+        catalogue = self.context.catalogue
+        services = [s for c in understood.candidates if (s := catalogue.service(c.service_id)) is not None]
+        if understood.intent in ("apply", "ask") and services and (understood.clear or len(services) == 1):
+            name = services[0].name(self.language)
+            yes = Button(id=f"svc:{services[0].id}", title=clip(self.t("voice.button_yes"), BUTTON_TITLE_LIMIT))
+            body = f"{heard}\n{self.t('voice.is_it', service=name)}"
+            self.say(ButtonsOut(body=clip(body, BODY_LIMIT), buttons=(yes, again, menu)))
+            return self.state
+        self.say(heard)
+        return self.understand(text, understood)
+
+    def voice_replies(self, *, on: bool) -> ConversationState:
+        if on and not self.context.speaks:
+            self.say(self.t("voice.replies_unavailable"))
+            return self.state
+        self.say(self.t("voice.replies_on" if on else "voice.replies_off"))
+        return replace(self.state, voice_replies=on)
+
+    def speak(self, text: str) -> None:
+        """A key message (what a service needs, a status, an outcome) also as a voice note, when asked for."""
+        if self.state.voice_replies and self.context.speaks:
+            self.replies.append(SpeechOut(text=spoken(text), language=self.language))
 
     def answer_about(self, service: Service, ask: Ask) -> ConversationState:
         """A question about a service, answered from the catalogue's own facts, then its one-tap start."""
@@ -1162,6 +1264,8 @@ class _Engine:
             return self.state
         if isinstance(event, Reranked):
             return self.understand(event.text, event.understood, reranked=True)
+        if isinstance(event, Heard):
+            return self.heard(event)
         if isinstance(event, Commented):
             self.say(self.t("rating_comment_thanks", reference=event.reference))
             return self.state
@@ -1186,6 +1290,7 @@ class _Engine:
                     lines.append(self.t("amount_due", amount=f"{event.amount_inr:,}"))
                 lines.append(self.t("reference_line", reference=event.reference))
         buttons = [self.button("track:", "button_track"), self.button("nav:menu", "button_menu")]
+        self.speak("\n".join(lines))
         if event.payment is not None:
             self.say(ButtonsOut(body=clip("\n".join(lines), BODY_LIMIT), buttons=tuple(buttons)))
             self.say(event.payment)
@@ -1236,6 +1341,7 @@ class _Engine:
             if service is not None and app.workflow and app.status in OPEN:
                 lines.append("  " + self.clock_line(Case.from_dict(app.workflow), service, app.submitted_at))
         self.say(clip("\n".join(lines), 4096))
+        self.speak("\n".join(lines))
         return self.state
 
     def clock_line(self, case: Case, service: Service, submitted_at: datetime) -> str:

@@ -166,6 +166,18 @@ class ChannelErrors:
 
 Event = Inbound | DeliveryStatus | ChannelErrors
 
+MediaProblem = Literal["gone", "too_large", "failed"]
+
+
+class MediaError(Exception):
+    """An inbound media file the channel did not give us: gone (expired or never there), larger than
+    allowed (refused before download), or a failure (network, server)."""
+
+    def __init__(self, problem: MediaProblem, detail: str = "") -> None:
+        super().__init__(f"{problem}: {detail}" if detail else problem)
+        self.problem: MediaProblem = problem
+
+
 # ---------------------------------------------------------------- outbound
 
 
@@ -242,6 +254,22 @@ class ImageOut:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AudioOut:
+    """An audio message by uploaded media id (a spoken reply once synthesised and uploaded)."""
+
+    media_id: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeechOut:
+    """Say `text` aloud as a voice note: the sender synthesises it, uploads it and sends an `AudioOut`."""
+
+    text: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TemplateOut:
     """An approved template, the only thing one may send outside the 24-hour window."""
 
@@ -270,7 +298,19 @@ class MarkRead:
     typing: bool = False
 
 
-Outbound = TextOut | ButtonsOut | ListOut | CtaUrlOut | DocumentOut | ImageOut | TemplateOut | OrderOut | MarkRead
+Outbound = (
+    TextOut
+    | ButtonsOut
+    | ListOut
+    | CtaUrlOut
+    | DocumentOut
+    | ImageOut
+    | AudioOut
+    | SpeechOut
+    | TemplateOut
+    | OrderOut
+    | MarkRead
+)
 
 _OUTBOUND_KINDS: dict[str, type[Any]] = {
     "text": TextOut,
@@ -279,6 +319,8 @@ _OUTBOUND_KINDS: dict[str, type[Any]] = {
     "cta_url": CtaUrlOut,
     "document": DocumentOut,
     "image": ImageOut,
+    "audio": AudioOut,
+    "speech": SpeechOut,
     "template": TemplateOut,
     "order": OrderOut,
     "mark_read": MarkRead,

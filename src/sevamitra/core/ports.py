@@ -34,8 +34,10 @@ class Messenger(Protocol):
         """Upload a file and return its media id."""
         ...
 
-    async def download_media(self, media_id: str) -> tuple[bytes, str]:
-        """Fetch an inbound media file: its bytes and MIME type."""
+    async def download_media(self, media_id: str, max_bytes: int | None = None) -> tuple[bytes, str]:
+        """Fetch an inbound media file: its bytes and MIME type. Raises `MediaError` when the channel
+        no longer has it, when it is larger than `max_bytes` (refused before download where the size
+        is known), or on a failure."""
         ...
 
 

@@ -6,8 +6,11 @@ voice note. The engine never sees audio: it is told what was heard, and asks for
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+_MARKUP = re.compile(r"[*_~`•]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 SpeechProblem = Literal[
     "corrupt",  # not audio we can decode
@@ -50,3 +53,9 @@ class TextToSpeech(Protocol):
     async def speak(self, text: str, language: str) -> bytes:
         """Raises `SpeechError("unavailable")` when no voice can say it."""
         ...
+
+
+def spoken(text: str) -> str:
+    """A message as it is read aloud: no bold or italic marks, bullets or emoji, one line per pause."""
+    lines = (" ".join(_MARKUP.sub(" ", line).split()) for line in text.splitlines())
+    return ".\n".join(line.rstrip(".") for line in lines if line)

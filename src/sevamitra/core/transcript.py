@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sevamitra.core.messages import (
+    AudioOut,
     ButtonsOut,
     CtaUrlOut,
     DocumentOut,
@@ -11,6 +12,7 @@ from sevamitra.core.messages import (
     MarkRead,
     OrderOut,
     Outbound,
+    SpeechOut,
     TemplateOut,
     TextOut,
 )
@@ -41,6 +43,10 @@ def render(message: Outbound, choices: list[tuple[str, str]] | None = None) -> s
         return f"{message.body}\n  [{message.display_text}] {message.url}"
     if isinstance(message, DocumentOut | ImageOut):
         return f"<{type(message).__name__} {message.caption or ''}>".strip()
+    if isinstance(message, AudioOut):
+        return "<voice note>"
+    if isinstance(message, SpeechOut):
+        return f"<spoken, {message.language}: {message.text}>"
     if isinstance(message, OrderOut):
         return f"{message.body}\n  [Pay {format_paise(message.amount_paise)}] order {message.reference_id}"
     if isinstance(message, TemplateOut):

@@ -24,6 +24,7 @@ from sevamitra.core.conversation import (
     CorrectionLoaded,
     Effect,
     GrievanceAnswered,
+    Heard,
     Joined,
     JoinGrievance,
     Learn,
@@ -40,6 +41,7 @@ from sevamitra.core.conversation import (
     Submitted,
     Track,
     Tracked,
+    Transcribe,
     Watch,
     Watched,
     step,
@@ -99,6 +101,8 @@ class Walk:
             return Learned()
         if isinstance(effect, Rerank):
             return Reranked(text=effect.text, understood=effect.understood)
+        if isinstance(effect, Transcribe):
+            return Heard(problem="unavailable")  # this walker has no speech
         service = self.context.catalogue.service(effect.submission.service_id)
         assert service is not None
         instant = service.delivery.kind == "instant" and service.delivery.registry

@@ -14,10 +14,13 @@ from typing import Any
 import httpx
 
 from sevamitra.adapters.whatsapp.outbound import to_graph_body
-from sevamitra.core.messages import ChannelError, MarkRead, Outbound, Recipient, SendResult
+from sevamitra.core.messages import ChannelError, MarkRead, MediaError, Outbound, Recipient, SendResult
 
 # Graph error codes for rate and throughput limits: worth retrying later.
 RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131048, 131056})
+
+
+GONE = frozenset({400, 404, 410})  # the media id is unknown or expired: asking again will not help
 
 
 class GraphApiError(Exception):
@@ -73,15 +76,25 @@ class GraphMessenger:
             raise GraphApiError(response.status_code, ChannelError(code=0, title="upload answered no media id"))
         return media_id
 
-    async def download_media(self, media_id: str) -> tuple[bytes, str]:
-        """Look up an inbound media file's short-lived URL, then fetch it (both with the token)."""
-        lookup = await self._request("GET", f"{self._api}/{media_id}")
+    async def download_media(self, media_id: str, max_bytes: int | None = None) -> tuple[bytes, str]:
+        """Look up an inbound media file's short-lived URL, then fetch it (both with the token); a file
+        larger than `max_bytes` is refused from its stated size, before download, and again after."""
+        try:
+            lookup = await self._request("GET", f"{self._api}/{media_id}")
+        except GraphApiError as exc:
+            raise MediaError("gone" if exc.status in GONE else "failed", str(exc)) from exc
         info = _json_object(lookup)
-        url, mime_type = info.get("url"), info.get("mime_type")
+        url, mime_type, size = info.get("url"), info.get("mime_type"), info.get("file_size")
         if not isinstance(url, str) or not url:
-            error = ChannelError(code=0, title=f"media {media_id} has no download URL")
-            raise GraphApiError(lookup.status_code, error)
-        response = await self._request("GET", url)
+            raise MediaError("gone", f"media {media_id} has no download URL")
+        if max_bytes is not None and str(size).isdigit() and int(str(size)) > max_bytes:
+            raise MediaError("too_large", f"{size} bytes")
+        try:
+            response = await self._request("GET", url)
+        except GraphApiError as exc:
+            raise MediaError("gone" if exc.status in GONE else "failed", str(exc)) from exc
+        if max_bytes is not None and len(response.content) > max_bytes:
+            raise MediaError("too_large", f"{len(response.content)} bytes")
         if not isinstance(mime_type, str) or not mime_type:
             mime_type = response.headers.get("content-type", "application/octet-stream")
         return response.content, mime_type

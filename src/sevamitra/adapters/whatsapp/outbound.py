@@ -14,6 +14,7 @@ from typing import Any, assert_never
 from urllib.parse import urlsplit
 
 from sevamitra.core.messages import (
+    AudioOut,
     Button,
     ButtonsOut,
     CtaUrlOut,
@@ -26,6 +27,7 @@ from sevamitra.core.messages import (
     OrderOut,
     Outbound,
     Recipient,
+    SpeechOut,
     TemplateOut,
     TextOut,
 )
@@ -77,6 +79,10 @@ def to_graph_body(recipient: Recipient, message: Outbound) -> dict[str, Any]:
         case ImageOut():
             image = _media("image", message.media_id, message.link, message.caption)
             content = {"type": "image", "image": image}
+        case AudioOut():
+            content = {"type": "audio", "audio": _media("audio", message.media_id, message.link, None)}
+        case SpeechOut():
+            raise OutboundLimitError("speech is synthesised and uploaded by the sender, then sent as audio")
         case TemplateOut():
             content = {"type": "template", "template": _template(message)}
         case OrderOut():
