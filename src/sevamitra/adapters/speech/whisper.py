@@ -92,6 +92,7 @@ def load_model(path: Path, workers: int = 1) -> Any:
             from faster_whisper import WhisperModel  # an optional extra, imported only when asked for
 
             _models[path] = WhisperModel(str(path), device="cpu", compute_type="int8", num_workers=workers)
+            logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # not a line per voice note
         return _models[path]
 
 
