@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     assistant_llm_model: str = ""
     # Voice notes in: "whisper" (offline, extra `voice`), "pocketsphinx" (English keywords), "remote" (an
     # OpenAI-compatible /v1/audio/transcriptions, needed for Telugu) or "none" (the citizen is asked to type).
-    speech_backend: Literal["whisper", "pocketsphinx", "remote", "none"] = "whisper"
+    # unset: "whisper" when the voice extra is installed, else "none"
+    speech_backend: Literal["whisper", "pocketsphinx", "remote", "none"] | None = None
     speech_max_seconds: float = Field(default=60.0, gt=0)  # longer voice notes are refused, politely
     speech_workers: int = Field(default=1, ge=1)  # transcriptions at once, off the event loop
     speech_remote_url: str = ""  # e.g. http://asr.internal:9000/v1

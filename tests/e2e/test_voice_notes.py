@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Browser, expect
 
 from tests.e2e.conftest import Running, platform_on_port
 
@@ -101,3 +102,31 @@ async def test_a_citizen_who_asks_for_spoken_replies_gets_a_voice_note(database_
         media_id = audio[0]["audio"]["id"]  # type: ignore[index]
         fetched = await running.http.get(f"{running.url}/emulator/_chat/media/{media_id}")
         assert fetched.status_code == 200 and fetched.content.startswith(b"OggS")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_voice_note_recorded_in_the_chat_page_is_heard(
+    database_url: str, tmp_path: Path, browser: Browser
+) -> None:
+    from sevamitra.adapters.speech.tts import EspeakSpeech
+
+    note = tmp_path / "voice-note.ogg"
+    note.write_bytes(await EspeakSpeech().speak("I need an income certificate", "en"))
+    async with platform_on_port(database_url, tmp_path, speech_backend="whisper") as running:
+        page = await browser.new_page(viewport={"width": 1100, "height": 860})
+        await page.goto(f"{running.url}/emulator/")
+        await page.get_by_test_id("new-citizen").click()
+        await page.get_by_test_id("new-citizen-name").fill("Lakshmi")
+        await page.get_by_test_id("new-citizen-number").fill("919000000556")
+        await page.get_by_test_id("new-citizen-submit").click()
+        await page.get_by_test_id("citizen-item").first.click()
+        await page.get_by_test_id("composer-input").fill("hi")
+        await page.get_by_test_id("send-button").click()
+        await page.get_by_test_id("reply-button").filter(has_text="English").first.click(timeout=15_000)
+        out = page.locator('[data-testid="bubble"][data-direction="out"]')
+        await expect(out.last).to_contain_text("department", timeout=15_000)
+        await page.get_by_test_id("file-voice").set_input_files(str(note))  # what "🎤 Voice note" opens
+        await expect(out.last).to_contain_text("I heard", timeout=30_000)
+        await page.get_by_test_id("reply-button").filter(has_text="Yes").last.click()
+        await expect(out.last).to_contain_text("Income certificate", timeout=15_000)

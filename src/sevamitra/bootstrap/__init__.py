@@ -37,6 +37,7 @@ from sevamitra.adapters.payments.simulated import SimulatedGateway
 from sevamitra.adapters.payments.whatsapp import WhatsAppPay
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
+from sevamitra.adapters.speech.build import backend_of as speech_backend_of
 from sevamitra.adapters.speech.build import speech_to_text, text_to_speech
 from sevamitra.adapters.sql.bookings import SqlBookings
 from sevamitra.adapters.sql.cases import SqlCases
@@ -222,7 +223,7 @@ def build_context(settings: Settings) -> Context:
         router=build_assistant(settings, catalogue) if settings.assistant else None,
         read_date=read_date if settings.assistant else None,
         reranks=settings.assistant and bool(settings.assistant_llm_url),
-        listens=settings.speech_backend != "none",
+        listens=speech_backend_of(settings) != "none",
         speaks=settings.tts_backend != "none",
         voice_seconds=int(settings.speech_max_seconds),
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),

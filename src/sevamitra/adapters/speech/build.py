@@ -69,9 +69,16 @@ def english_phrases(catalogue: Catalogue) -> list[str]:
     return [p for s in catalogue.services for p in (s.names.get("en", ""), *s.aliases.get("en", ())) if p]
 
 
+def backend_of(settings: Settings) -> str:
+    """The recogniser in use: the one named, else Whisper where the voice extra is installed."""
+    if settings.speech_backend is not None:
+        return settings.speech_backend
+    return "whisper" if whisper.available() else "none"
+
+
 def speech_to_text(settings: Settings, catalogue: Catalogue, *, http: httpx.AsyncClient | None = None) -> SpeechToText:
     """The recogniser `SEVAMITRA_SPEECH_BACKEND` names; RuntimeError when it cannot be built."""
-    backend = settings.speech_backend
+    backend = backend_of(settings)
     if backend == "whisper":
         if not whisper.available():
             raise RuntimeError(f"SEVAMITRA_SPEECH_BACKEND=whisper needs the voice extra: {VOICE_EXTRA}")
