@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sevamitra.cli.log_audit import add_log_audit_commands, run_log_audit_command
 from sevamitra.cli.nlu import add_nlu_commands, run_nlu_command
 from sevamitra.cli.officers import add_officer_commands, run_officer_command
+from sevamitra.cli.qr import add_qr_commands, run_qr_command
 from sevamitra.cli.voice import add_voice_commands, run_voice_command
 from sevamitra.cli.witness import add_witness_commands, run_witness_command
 from sevamitra.settings import Settings
@@ -89,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_officer_commands(commands)
     add_nlu_commands(commands)
     add_voice_commands(commands)
+    add_qr_commands(commands)
 
     seed = commands.add_parser("seed", help="synthetic data for demos and benchmarks")
     seed_commands = seed.add_subparsers(dest="seed_command", required=True)
@@ -173,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(run_nlu_command(args, _settings()))
     elif args.command == "voice":
         raise SystemExit(run_voice_command(args, _settings()))
+    elif args.command == "qr":
+        raise SystemExit(run_qr_command(args, _settings()))
     elif args.command == "witness":
         raise SystemExit(run_witness_command(args))
     elif args.command == "log" and getattr(args, "log_audit_command", None):

@@ -144,6 +144,7 @@ class Catalogue:
     _departments: dict[str, Department] = field(init=False, repr=False, compare=False)
     _services: dict[str, Service] = field(init=False, repr=False, compare=False)
     _by_department: dict[str, tuple[Service, ...]] = field(init=False, repr=False, compare=False)
+    _by_code: dict[str, Service] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         departments = {d.id: d for d in self.departments}
@@ -160,12 +161,21 @@ class Catalogue:
         object.__setattr__(self, "_departments", departments)
         object.__setattr__(self, "_services", services)
         object.__setattr__(self, "_by_department", {d: tuple(s) for d, s in grouped.items()})
+        by_code: dict[str, Service] = {}
+        for service in self.services:  # the lint refuses a code used twice; the first keeps it meanwhile
+            if service.code:
+                by_code.setdefault(service.code.upper(), service)
+        object.__setattr__(self, "_by_code", by_code)
 
     def department(self, department_id: str) -> Department | None:
         return self._departments.get(department_id)
 
     def service(self, service_id: str) -> Service | None:
         return self._services.get(service_id)
+
+    def service_by_code(self, code: str) -> Service | None:
+        """The service whose short code this is ("INC", "PTAX-PAY"), in any case."""
+        return self._by_code.get(code.upper())
 
     def services_of(self, department_id: str) -> tuple[Service, ...]:
         return self._by_department.get(department_id, ())
