@@ -16,5 +16,6 @@ def run_links(args: argparse.Namespace, settings: Settings) -> int:
     for service in catalogue.services:
         text = prefilled(service, args.language, args.source)
         link = service_link(number, service, args.language, args.source)
-        print(json.dumps({"service_id": service.id, "code": service.code, "text": text, "link": link}, ensure_ascii=False))
+        line = {"service_id": service.id, "code": service.code, "text": text, "link": link}
+        print(json.dumps(line, ensure_ascii=False))
     return 0
