@@ -22,6 +22,8 @@ from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
     AlertsChanged,
     AnswerGrievance,
+    Arrive,
+    Arrived,
     ChangeAlerts,
     Comment,
     Commented,
@@ -207,6 +209,9 @@ async def _perform(
     if isinstance(effect, Rerank):
         understood = await rerank(effect.text, effect.understood) if rerank else effect.understood
         return Reranked(text=effect.text, understood=understood)
+    if isinstance(effect, Arrive):
+        await turn.arrived(effect.service_id, effect.source, effect.language, effect.first, now)
+        return Arrived()
     if isinstance(effect, Transcribe):  # the turn's transaction waits for it: seconds, not minutes
         return await listen(effect) if listen else Heard(problem="unavailable")
     submission = effect.submission

@@ -44,6 +44,7 @@ from sevamitra.core.forms import (
     summary,
 )
 from sevamitra.core.jurisdictions import Jurisdictions
+from sevamitra.core.links import marker_in, script_language
 from sevamitra.core.messages import (
     Button,
     ButtonsOut,
@@ -160,6 +161,21 @@ class Reranked:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Arrive:
+    """A citizen came through a service's link or poster: counted by its source tag, for the dashboard."""
+
+    service_id: str
+    source: str | None
+    language: str
+    first: bool  # new to the platform
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arrived:
+    """Counted (nothing to tell the citizen)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Transcribe:
     """A voice note to turn into text (download, decode, transcribe), in the citizen's language."""
 
@@ -273,6 +289,7 @@ Effect = (
     | Learn
     | Rerank
     | Transcribe
+    | Arrive
 )
 
 
@@ -372,6 +389,7 @@ Outcome = (
     | Learned
     | Reranked
     | Heard
+    | Arrived
 )
 
 
@@ -512,6 +530,8 @@ class _Engine:
         first, _, rest = text.partition(" ")
         if inbound.forwarded and self.state.screen != "form":
             return self.check_message(raw)
+        if self.state.screen != "form" and (linked := self.linked(raw, first=False)) is not None:
+            return linked
         if self.state.screen not in ("form", "confirm") and (asked := self.alert_command(raw)) is not None:
             return asked
         if self.state.screen != "form" and (checked := self.check_words(raw)) is not None:
@@ -612,7 +632,10 @@ class _Engine:
     # ------------------------------------------------------------ first contact and menus
 
     def first_contact(self, inbound: Inbound) -> ConversationState:
-        """Before a language is chosen only a language choice is read; anything else is welcomed."""
+        """Before a language is chosen only a language choice is read (or a service's link followed);
+        anything else is welcomed."""
+        if isinstance(inbound, TextIn) and (linked := self.linked(inbound.body, first=True)) is not None:
+            return linked
         if self.state.screen == "language":
             if isinstance(inbound, ChoiceIn) and inbound.choice_id.startswith("lang:"):
                 return self.choose(inbound.choice_id)
@@ -756,6 +779,20 @@ class _Engine:
             return self.state
         self.say(self.t("nlu.not_understood"))
         return self.show_departments(page=0)
+
+    def linked(self, text: str, *, first: bool) -> ConversationState | None:
+        """A service's link or poster followed ("Income certificate #INC@kurnool-ws-12", however edited
+        around its marker): that service, in the language the text is written in for a new citizen."""
+        marker = marker_in(text)
+        service = self.context.catalogue.service_by_code(marker.code) if marker else None
+        if marker is None or service is None:
+            return None
+        if first:
+            script = script_language(text)
+            language = script if script in self.context.languages else self.context.languages[0]
+            self.state = replace(self.state, language=language)
+        self.effects.append(Arrive(service_id=service.id, source=marker.source, language=self.language, first=first))
+        return self.show_service(service)
 
     # ------------------------------------------------------------ voice
 
@@ -1266,6 +1303,8 @@ class _Engine:
             return self.understand(event.text, event.understood, reranked=True)
         if isinstance(event, Heard):
             return self.heard(event)
+        if isinstance(event, Arrived):
+            return self.state
         if isinstance(event, Commented):
             self.say(self.t("rating_comment_thanks", reference=event.reference))
             return self.state

@@ -48,3 +48,12 @@ def marker_in(text: str) -> Marker | None:
     """The first `#CODE` (and its `@source`) in a message, if any; a code in any case ("#inc")."""
     found = _MARKER.search(text)
     return Marker(code=found.group(1).upper(), source=found.group(2)) if found else None
+
+
+def script_language(text: str) -> str:
+    """The language a link's text is in, by its script: Telugu, Devanagari (Hindi), else English."""
+    telugu = sum(1 for ch in text if "\u0c00" <= ch <= "\u0c7f")
+    devanagari = sum(1 for ch in text if "\u0900" <= ch <= "\u097f")
+    if telugu or devanagari:
+        return "te" if telugu >= devanagari else "hi"
+    return "en"

@@ -256,6 +256,10 @@ class CitizenTurn(Protocol):
         """Keep a phrasing the citizen confirmed by picking `service_id` from the assistant's list."""
         ...
 
+    async def arrived(self, service_id: str, source: str | None, language: str, first: bool, now: datetime) -> None:
+        """Count a citizen who came through a service's link or poster (`source`: its tag)."""
+        ...
+
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """Keep the citizen's comment with their rating of an application of theirs."""
         ...

@@ -36,6 +36,7 @@ class MemoryTurn:
     payments: list[dict[str, Any]] = field(default_factory=list)  # orders paid in the chat
     places: dict[str, int] = field(default_factory=dict)  # bookable resource -> places taken
     learned: list[tuple[str, str, str]] = field(default_factory=list)  # (text, service id, language)
+    arrivals: list[tuple[str, str | None, str, bool]] = field(default_factory=list)  # (service, source, language, new)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -66,6 +67,9 @@ class MemoryTurn:
 
     async def learn(self, text: str, service_id: str, language: str, now: datetime) -> None:
         self.learned.append((text, service_id, language))
+
+    async def arrived(self, service_id: str, source: str | None, language: str, first: bool, now: datetime) -> None:
+        self.arrivals.append((service_id, source, language, first))
 
     async def add_certificate(self, certificate: IssuedCertificate) -> None:
         self.certificates.append(certificate)

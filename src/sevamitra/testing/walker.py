@@ -16,6 +16,8 @@ from sevamitra.core.catalogue import Service
 from sevamitra.core.conversation import (
     AlertsChanged,
     AnswerGrievance,
+    Arrive,
+    Arrived,
     ChangeAlerts,
     Comment,
     Commented,
@@ -103,6 +105,8 @@ class Walk:
             return Reranked(text=effect.text, understood=effect.understood)
         if isinstance(effect, Transcribe):
             return Heard(problem="unavailable")  # this walker has no speech
+        if isinstance(effect, Arrive):
+            return Arrived()
         service = self.context.catalogue.service(effect.submission.service_id)
         assert service is not None
         instant = service.delivery.kind == "instant" and service.delivery.registry

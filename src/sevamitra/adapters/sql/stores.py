@@ -29,6 +29,7 @@ from sevamitra.adapters.sql.subscriptions import add_subscriptions, remove_subsc
 from sevamitra.adapters.sql.tables import (
     application_events,
     applications,
+    arrivals,
     certificates,
     conversations,
     grievance_joins,
@@ -557,6 +558,13 @@ class SqlCitizenTurn:
 
     async def learn(self, text: str, service_id: str, language: str, now: datetime) -> None:
         await record_phrasing(self.connection, text, service_id, language, now)
+
+    async def arrived(self, service_id: str, source: str | None, language: str, first: bool, now: datetime) -> None:
+        await self.connection.execute(
+            insert(arrivals).values(
+                service_id=service_id, source=source, language=language, first_contact=first, arrived_at=now
+            )
+        )
 
     async def comment(self, reference: str, text: str, now: datetime) -> bool:
         """The comment that goes with this citizen's rating of their application."""

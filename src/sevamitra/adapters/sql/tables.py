@@ -419,3 +419,15 @@ phrasings = Table(  # what citizens wrote before picking a service from the assi
     Column("reviewed_by", String(64)),
     UniqueConstraint("service_id", "text", name="uq_phrasings_service_text"),
 )
+
+arrivals = Table(  # citizens who came through a service's link or poster: counts by source, no one's number
+    "arrivals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("service_id", String(120), nullable=False),
+    Column("source", String(40)),  # the poster or place tag in the link; None: an untagged link
+    Column("language", String(8), nullable=False),
+    Column("first_contact", Boolean, nullable=False),  # a citizen new to the platform
+    Column("arrived_at", Stamp, nullable=False),
+    Index("ix_arrivals_when", "arrived_at"),
+)
