@@ -80,6 +80,6 @@ def test_links_and_markers_are_well_formed() -> None:
     assert marker_in("abc#INC") is None and marker_in("no marker") is None
     catalogue = load_catalogue(ROOT)
     service = catalogue.services[0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="source tag"):
         prefilled(service, "en", source="has space")
     assert len({s.code for s in catalogue.services}) == len(catalogue.services)  # codes are unique
