@@ -50,6 +50,15 @@ def marker_in(text: str) -> Marker | None:
     return Marker(code=found.group(1).upper(), source=found.group(2)) if found else None
 
 
+def closing_marker(text: str) -> Marker | None:
+    """The marker that ends a text, as it ends every text this platform writes ("… #INC@P17"): a QR code
+    whose text merely mentions a hashtag ("Show me #Diwali deals") is not one of ours."""
+    found = _MARKER.search(text.rstrip())
+    if found is None or found.end() != len(text.rstrip()):
+        return None
+    return Marker(code=found.group(1).upper(), source=found.group(2))
+
+
 def script_language(text: str) -> str:
     """The language a link's text is in, by its script: Telugu, Devanagari (Hindi), else English."""
     telugu = sum(1 for ch in text if "\u0c00" <= ch <= "\u0c7f")

@@ -18,6 +18,7 @@ from sevamitra.emulator.config import EmulatorConfig
 from sevamitra.emulator.control import ControlApi
 from sevamitra.emulator.emulator import Emulator
 from sevamitra.emulator.graph_api import GraphApi
+from sevamitra.emulator.qr_api import QrCodeApi
 
 STATIC_TYPES = {
     "chat.html": "text/html; charset=utf-8",
@@ -67,6 +68,7 @@ def create_emulator(config: EmulatorConfig, *, http: httpx.AsyncClient | None = 
         Route("/static/{name}", _static, methods=["GET"]),
         *ChatApi(emulator).routes(),
         *ControlApi(emulator).routes(),
+        *QrCodeApi(emulator).routes(),
         *GraphApi(emulator).routes(),  # last: `/{version}/{media_id}` matches broadly
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

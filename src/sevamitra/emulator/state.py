@@ -83,6 +83,16 @@ class Media:
         return base64.b64encode(hashlib.sha256(self.data).digest()).decode()
 
 
+@dataclass(kw_only=True)
+class MessageQrCode:
+    """A WhatsApp message QR code: scanning it opens a chat with the business, this text typed in."""
+
+    code: str
+    prefilled_message: str
+    seq: int  # creation order: lists show the newest first, and paging cursors name this
+    creation_time: int
+
+
 @dataclass(frozen=True)
 class Fault:
     """An injected failure for the next Graph `messages` call."""
@@ -98,11 +108,12 @@ class EmulatorState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every citizen, message, media file and pending fault."""
+        """Forget every citizen, message, media file, QR code and pending fault."""
         self.citizens: dict[str, Citizen] = {}
         self.entries: list[ChatEntry] = []
         self.media: dict[str, Media] = {}
         self.faults: deque[Fault] = deque()
+        self.qr_codes: dict[str, MessageQrCode] = {}
         self._by_id: dict[str, ChatEntry] = {}
         self._seq = 0
 
@@ -159,6 +170,16 @@ class EmulatorState:
         media = Media(id=ids.media_id(), data=data, mime_type=mime_type, filename=filename)
         self.media[media.id] = media
         return media
+
+    # ------------------------------------------------------------ message QR codes
+
+    def add_qr_code(self, code: str, prefilled_message: str, creation_time: int) -> MessageQrCode:
+        self._seq += 1  # shared with chat entries: any increasing number orders the list
+        qr_code = MessageQrCode(
+            code=code, prefilled_message=prefilled_message, seq=self._seq, creation_time=creation_time
+        )
+        self.qr_codes[code] = qr_code
+        return qr_code
 
     # ------------------------------------------------------------ faults
 
