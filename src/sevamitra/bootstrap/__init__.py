@@ -39,6 +39,7 @@ from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.speech.build import backend_of as speech_backend_of
 from sevamitra.adapters.speech.build import speech_to_text, text_to_speech
+from sevamitra.adapters.sql.arrivals import SqlArrivals
 from sevamitra.adapters.sql.bookings import SqlBookings
 from sevamitra.adapters.sql.cases import SqlCases
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
@@ -126,6 +127,7 @@ class Platform:
     access: OfficerAccess
     payments: PaymentsWiring
     bookings: SqlBookings
+    arrivals: SqlArrivals  # citizens who came through service links and posters
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     clock_every: float = 5.0  # seconds between rounds of the SLA clock
     _clock_last: float = field(default=0.0, init=False)
@@ -350,6 +352,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         access=build_officer_access(engine, sealer, clock),
         payments=build_payments(settings, engine, sealer, context, certifier, clock, provider),
         bookings=SqlBookings(engine),
+        arrivals=SqlArrivals(engine),
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,

@@ -3,7 +3,8 @@
 `GET /charter` (Telugu or English, `?lang=`) and `GET /charter.json` list all the catalogue's
 services, each with its department, fee and promised time, and, over the last 90 days, how many
 applications were decided, the median days to a decision and the share decided within the
-promised time: state-wide and per district. The figures are the analytics module's, the same as
+promised time: state-wide and per district. Each service carries its click-to-chat link (Telugu),
+which opens WhatsApp with the service chosen. The figures are the analytics module's, the same as
 officers see on their dashboard. They are public and the same for everyone, so one computation
 serves every request for a minute.
 """
@@ -26,12 +27,14 @@ from sevamitra.bootstrap import Platform
 from sevamitra.core.amounts import format_inr
 from sevamitra.core.catalogue import Catalogue, Service
 from sevamitra.core.jurisdictions import Jurisdictions
+from sevamitra.core.links import service_link
 from sevamitra.core.texts import Texts
 from sevamitra.web.templating import Templates
 
 CACHE_SECONDS = 60.0
 LANGUAGES = ("te", "en")
 IST = timezone(timedelta(hours=5, minutes=30))
+LINK_LANGUAGE = "te"  # the chat a service's link opens starts in Telugu; the citizen can switch
 PUBLIC_HEADERS = {"Cache-Control": f"public, max-age={int(CACHE_SECONDS)}"}
 
 _T = TypeVar("_T")
@@ -58,6 +61,7 @@ class ServiceEntry:
     median_days: float | None
     within_sla_share: float | None
     districts: tuple[DistrictFigures, ...]
+    link: str | None = None  # click-to-chat; None for a service without a short code
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,8 +151,11 @@ def build_charter(
     rows: list[CharterRow],
     now: datetime,
     since: datetime,
+    *,
+    number: str,
 ) -> Charter:
-    """Every service of the catalogue, with the measured figures where there are any."""
+    """Every service of the catalogue, with the measured figures where there are any and its
+    click-to-chat link to the WhatsApp `number`."""
     state_wide = {r.service_id: r for r in rows if r.district is None}
     per_district: dict[str, list[CharterRow]] = {}
     for row in rows:
@@ -185,12 +192,14 @@ def build_charter(
                 median_days=total.median_days if total else None,
                 within_sla_share=_share(total.within_sla_share) if total else None,
                 districts=districts,
+                link=service_link(number, service, LINK_LANGUAGE) if service.code else None,
             )
             entries.append(entry)
             listed.append(
                 {
                     "id": service.id,
                     "name": {lang: service.name(lang) for lang in LANGUAGES},
+                    "code": service.code or None,
                     "department": {"id": department.id, "name": department_names},
                     "delivery": service.delivery.kind,
                     "fee": fee_json(service) | {"text": dict(entry.fee)},
@@ -199,6 +208,7 @@ def build_charter(
                     "decided": entry.decided,
                     "median_days": entry.median_days,
                     "within_sla_share": entry.within_sla_share,
+                    "link": entry.link,
                     "districts": [
                         {
                             "district": d.district,
@@ -232,12 +242,13 @@ def charter_routes(
     pages = templates or Templates(platform.context.texts)
     figures = analytics or SqlAnalytics(platform.cases.engine)
     context = platform.context
+    number = platform.settings.whatsapp_display_phone_number
 
     async def make() -> Charter:
         now = platform.clock.now()
         since = now - CHARTER_WINDOW
         rows = await figures.charter(since)
-        return build_charter(context.catalogue, context.places, context.texts, rows, now, since)
+        return build_charter(context.catalogue, context.places, context.texts, rows, now, since, number=number)
 
     kept = Kept(make, cache_seconds)
 

@@ -1,4 +1,4 @@
-"""The officers' dashboard: the inbox, one application, decisions, bulk approval and analytics.
+"""The officers' dashboard: the inbox, one application, decisions, bulk approval, analytics and posters.
 
 Every page sits behind `officer_or_redirect` (a session whose second factor passed), every form
 carries the session's CSRF token, and every look at personal data (an application, a citizen's
@@ -47,6 +47,7 @@ from sevamitra.core.ports import CaseRecord, InboxFilter
 from sevamitra.core.texts import MissingText
 from sevamitra.core.workflow import ACTIONS, OPEN, STATE, ActionError, Desk
 from sevamitra.web.auth import check_csrf, client_ip, officer_or_redirect
+from sevamitra.web.posters import poster_routes
 from sevamitra.web.templating import DASHBOARD_PATH, SECURITY_HEADERS, Templates, language_of
 
 log = logging.getLogger(__name__)
@@ -787,6 +788,7 @@ def dashboard_routes(
 
     return [
         Route(DASHBOARD_PATH, inbox, methods=["GET"]),
+        *poster_routes(platform, access, templates=pages),
         Route(f"{DASHBOARD_PATH}/bulk-approve", bulk_approve, methods=["POST"]),
         Route(f"{DASHBOARD_PATH}/analytics", analytics_page, methods=["GET"]),
         Route(f"{DASHBOARD_PATH}/analytics.csv", analytics_csv, methods=["GET"]),
