@@ -21,7 +21,7 @@ from sevamitra.core.messages import (
     outbound_from_dict,
     outbound_to_dict,
 )
-from sevamitra.core.ports import Clock, Messenger, Outbox, OutboxRecord
+from sevamitra.core.ports import Clock, Messenger, Outbox, OutboxRecord, SendBudget
 from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.core.speech import SpeechError, TextToSpeech
 
@@ -40,6 +40,7 @@ class Sender:
     lease_seconds: float = 60.0
     monotonic: Callable[[], float] = time.monotonic
     speak: TextToSpeech | None = None  # spoken replies: synthesised, uploaded, then sent as audio
+    budget: SendBudget | None = None  # the number's budget shared by all processes; None: `bucket`, this one's
 
     async def drain(self, limit: int = 200) -> int:
         """Send the due head of each citizen's queue; returns how many were attempted."""
@@ -48,7 +49,7 @@ class Sender:
         return len(records)
 
     async def _send(self, record: OutboxRecord) -> None:
-        delay = self.bucket.take(self.monotonic())
+        delay = await self.budget.take() if self.budget else self.bucket.take(self.monotonic())
         if delay:
             await asyncio.sleep(delay)
         payload = dict(record.payload)

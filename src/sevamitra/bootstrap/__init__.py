@@ -41,9 +41,10 @@ from sevamitra.adapters.speech.build import backend_of as speech_backend_of
 from sevamitra.adapters.speech.build import speech_to_text, text_to_speech
 from sevamitra.adapters.sql.arrivals import SqlArrivals
 from sevamitra.adapters.sql.bookings import SqlBookings
+from sevamitra.adapters.sql.budget import SqlSendBudget
 from sevamitra.adapters.sql.cases import SqlCases
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
-from sevamitra.adapters.sql.engine import create_engine
+from sevamitra.adapters.sql.engine import create_engine, is_sqlite
 from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.payments import SqlPayments
@@ -324,6 +325,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             else None
         ),
         speak=text_to_speech(settings, http=http),
+        budget=None if is_sqlite(engine) else SqlSendBudget(engine, settings.whatsapp_phone_number_id, rate, rate),
     )
     provider = payment_provider(settings, http)
     return Platform(

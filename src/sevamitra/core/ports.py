@@ -23,6 +23,14 @@ class Clock(Protocol):
         ...
 
 
+class SendBudget(Protocol):
+    """How fast one WhatsApp number may send, shared by every sender of that number."""
+
+    async def take(self) -> float:
+        """Take one send; returns how many seconds to wait before making it (0: now)."""
+        ...
+
+
 class Messenger(Protocol):
     """The channel's sending side (the WhatsApp Graph API in production, the emulator in development)."""
 

@@ -431,3 +431,11 @@ arrivals = Table(  # citizens who came through a service's link or poster: count
     Column("arrived_at", Stamp, nullable=False),
     Index("ix_arrivals_when", "arrived_at"),
 )
+
+send_budgets = Table(  # one token bucket per WhatsApp number, shared by every sending process
+    "send_budgets",
+    metadata,
+    Column("phone_number_id", String(32), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+)
