@@ -21,6 +21,9 @@ DEV_PAYMENT_SECRET = "dev-payment-secret"  # noqa: S105
 DEV_PAYMENT_CONFIGURATION = "dev-payment-configuration"  # the emulator accepts any name
 
 
+LogFormat = Literal["text", "json"]
+
+
 class InsecureSettings(ValueError):
     """Settings that must not run in production."""
 
@@ -91,6 +94,9 @@ class Settings(BaseSettings):
     log_witnesses: list[str] = []  # witnesses' base URLs, asked to cosign each checkpoint
     log_interval_seconds: float = Field(default=1.0, gt=0)  # how often pending entries are integrated
     log_batch: int = Field(default=10_000, ge=1)  # the most entries one integration takes
+    # Prometheus metrics at /metrics; turn off where the port is reachable by others and no proxy guards it.
+    metrics: bool = True
+    log_format: LogFormat = "text"  # "json": one JSON object a line (with request and message ids), for collectors
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
@@ -145,3 +151,13 @@ class Settings(BaseSettings):
     @property
     def emulator_mounted(self) -> bool:
         return self.env == "dev" if self.emulator_enabled is None else self.emulator_enabled
+
+
+class _LogFormatOnly(BaseSettings):
+    model_config = Settings.model_config
+    log_format: LogFormat = Settings.model_fields["log_format"].default
+
+
+def log_format() -> LogFormat:
+    """`SEVAMITRA_LOG_FORMAT` alone: logging is configured before, and without, checking the other settings."""
+    return _LogFormatOnly().log_format

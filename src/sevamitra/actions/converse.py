@@ -64,8 +64,9 @@ from sevamitra.core.decisions import (
     with_places,
 )
 from sevamitra.core.fees import fee_amount
+from sevamitra.core.logcontext import MESSAGE_ID, bound
 from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
-from sevamitra.core.ports import CertificateMaker, CitizenTurn, Clock, Conversations, NewApplication
+from sevamitra.core.ports import NO_METER, CertificateMaker, CitizenTurn, Clock, Conversations, Meter, NewApplication
 from sevamitra.core.understanding import Understanding
 from sevamitra.core.workflow import Place, applicant_place, next_clock, open_case, reopened, shared_location
 
@@ -90,6 +91,7 @@ class Turns:
     ask_payment: AskPayment | None = None  # asks for a fee due now: a pay link, or an order paid in the chat
     rerank: PickAmong | None = None  # a language model's pick among unclear candidates (with `Context.reranks`)
     listen: Listen | None = None  # voice notes transcribed (with `Context.listens`)
+    meter: Meter = NO_METER  # times each message from arrival to its turn's commit
 
 
 async def converse(turns: Turns, *, limit: int) -> int:
@@ -97,6 +99,7 @@ async def converse(turns: Turns, *, limit: int) -> int:
     handled = 0
     for address in await turns.conversations.addresses_waiting(limit):
         now = turns.clock.now()
+        arrivals: list[datetime] = []
         async with turns.conversations.turn(address, now) as turn:
             if turn is None:
                 continue  # another worker has this citizen now
@@ -108,19 +111,20 @@ async def converse(turns: Turns, *, limit: int) -> int:
                     turn.done(record, error="not a message")
                     continue
                 recipient = Recipient.of(event.sender)
-                state, replies = await respond(
-                    turns.context,
-                    turns.registry,
-                    turn,
-                    state,
-                    event,
-                    recipient,
-                    now,
-                    maker=turns.maker,
-                    ask_payment=turns.ask_payment,
-                    rerank=turns.rerank,
-                    listen=turns.listen,
-                )
+                with bound(MESSAGE_ID, event.message_id):  # on the log lines of this message's turn
+                    state, replies = await respond(
+                        turns.context,
+                        turns.registry,
+                        turn,
+                        state,
+                        event,
+                        recipient,
+                        now,
+                        maker=turns.maker,
+                        ask_payment=turns.ask_payment,
+                        rerank=turns.rerank,
+                        listen=turns.listen,
+                    )
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
                 for reply in replies:
@@ -128,6 +132,11 @@ async def converse(turns: Turns, *, limit: int) -> int:
                 turn.save_state(state.to_dict(), recipient, now)
                 turn.done(record)
                 handled += 1
+                if record.received_at is not None:
+                    arrivals.append(record.received_at)
+        committed = turns.clock.now()
+        for received_at in arrivals:
+            turns.meter.observe("turn_latency", max((committed - received_at).total_seconds(), 0.0))
     return handled
 
 

@@ -26,6 +26,7 @@ from sevamitra.actions.send import Sender
 from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
+from sevamitra.adapters.metrics import PrometheusMeter
 from sevamitra.adapters.nlu.dates import read_date
 from sevamitra.adapters.nlu.embeddings import ServiceEmbeddings
 from sevamitra.adapters.nlu.embeddings import available as embeddings_available
@@ -66,6 +67,7 @@ from sevamitra.bootstrap.certificates import (
     read_revocations,
 )
 from sevamitra.bootstrap.clock import SystemClock
+from sevamitra.bootstrap.monitoring import MeteredOutbox, exposition, readiness
 from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
 from sevamitra.bootstrap.payments import PaymentsWiring, WebhookParser
 from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
@@ -129,6 +131,7 @@ class Platform:
     payments: PaymentsWiring
     bookings: SqlBookings
     arrivals: SqlArrivals  # citizens who came through service links and posters
+    metrics: PrometheusMeter  # this platform's own registry
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     clock_every: float = 5.0  # seconds between rounds of the SLA clock
     _clock_last: float = field(default=0.0, init=False)
@@ -157,10 +160,18 @@ class Platform:
         items = [
             NewInboxItem(key=i.key, kind=i.kind, address=i.address, fragment=i.fragment) for i in split_update(raw_body)
         ]
-        new = await receive(self.inbox, items, self.clock)
+        new = await receive(self.inbox, items, self.clock, self.metrics)
         if new:
             self.wake.set()
         return new
+
+    async def readiness(self) -> str | None:
+        """Why this process should not take traffic now; None when it should."""
+        return await readiness(self.cases.engine)
+
+    async def metrics_exposition(self) -> tuple[bytes, str]:
+        """The Prometheus text of this platform's metrics, and its content type."""
+        return await exposition(self.metrics, self.cases.engine, self.clock.now())
 
     async def settle_payments(self, raw_body: bytes) -> list[Applied]:
         """Settle the `payment` statuses of a verified WhatsApp webhook body, each event once (raises
@@ -284,12 +295,14 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
     engine = create_engine(settings.database_url)
     clock = clock or SystemClock()
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    metrics = PrometheusMeter()
     messenger = GraphMessenger(
         http,
         base_url=settings.graph_api_url.rstrip("/"),
         version=settings.graph_api_version,
         phone_number_id=settings.whatsapp_phone_number_id,
         access_token=settings.whatsapp_access_token.get_secret_value(),
+        meter=metrics,
     )
     outbox = SqlOutbox(engine)
     sealer = AesGcmSealer.from_secret(settings.data_key.get_secret_value())
@@ -313,7 +326,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
     )
     rate = settings.send_rate_per_second
     sender = Sender(
-        outbox=outbox,
+        outbox=MeteredOutbox(outbox, metrics),
         messenger=messenger,
         clock=clock,
         bucket=TokenBucket(rate=rate, capacity=rate),
@@ -343,6 +356,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             ask_payment=asking(settings, context, provider),
             rerank=reranker(settings, context, http),
             listen=listening(settings, context, messenger, http),
+            meter=metrics,
         ),
         keys=keys,
         certifier=certifier,
@@ -362,6 +376,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         messenger=messenger,
         sender=sender,
         http=http,
+        metrics=metrics,
         _engine_close=engine.dispose,
     )
 

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
+from sevamitra.adapters.logformat import configure_logging
 from sevamitra.cli.log_audit import add_log_audit_commands, run_log_audit_command
 from sevamitra.cli.nlu import add_nlu_commands, run_nlu_command
 from sevamitra.cli.officers import add_officer_commands, run_officer_command
 from sevamitra.cli.qr import add_qr_commands, run_qr_command
 from sevamitra.cli.voice import add_voice_commands, run_voice_command
 from sevamitra.cli.witness import add_witness_commands, run_witness_command
-from sevamitra.settings import Settings
+from sevamitra.settings import Settings, log_format
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
+    return _checked(Settings)
+
+
+def _checked(read: Callable[[], T]) -> T:
+    """Settings read from the environment, or the command ends saying what is wrong with them."""
     try:
-        return Settings()
+        return read()
     except ValidationError as error:
         reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
         print(f"sevamitra: {reasons}", file=sys.stderr)
@@ -101,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     seed_apps.add_argument("--workers", type=int, default=None, help="processes generating rows (default: CPUs)")
 
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
-    bench.add_argument("what", choices=["ingest", "catalogue", "certificates", "log", "dashboard"])
+    bench.add_argument("what", choices=["ingest", "turns", "catalogue", "certificates", "log", "dashboard"])
     bench.add_argument("--count", type=int, default=None, help="certificates (400) or log entries (100,000)")
     bench.add_argument("--proof-sizes", default="1000000,10000000", help="log: tree sizes to time inclusion proofs at")
     bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
@@ -112,12 +120,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     bench.add_argument("--requests", type=int, default=200, help="dashboard: timed requests per page and officer")
     bench.add_argument("--schema", default=None, help="dashboard: reuse (or keep) this PostgreSQL schema")
     bench.add_argument("--keep", action="store_true", help="dashboard: keep the seeded schema for the next run")
+    bench.add_argument("--rates", default="100,250,500,1000", help="turns: offered loads, messages per second")
+    bench.add_argument("--citizens", type=int, default=None, help="turns: citizens (default: half the offered load)")
     bench.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="also write the figures as JSON")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(_checked(log_format))
 
     if args.command == "migrate":
         from sevamitra.bootstrap import migrate
@@ -212,6 +220,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sizes = tuple(int(size) for size in args.proof_sizes.split(",") if size.strip())
         bench_log(args.count or 100_000, proof_sizes=sizes, database_url=args.database_url)
+    elif args.command == "bench" and args.what == "turns":
+        from sevamitra.cli.bench_turns import turns as bench_turns
+
+        bench_turns(
+            rates=[float(rate) for rate in args.rates.split(",") if rate.strip()],
+            seconds=args.seconds,
+            warmup=args.warmup,
+            citizens=args.citizens,
+            database_url=args.database_url,
+            json_path=args.json_path,
+        )
     elif args.command == "bench" and args.what == "catalogue":
         from sevamitra.cli.bench_catalogue import catalogue as bench_catalogue
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import Any
 
 import uvicorn
 
@@ -22,7 +23,12 @@ def serve(settings: Settings, host: str, port: int, *, worker: bool) -> None:
         print(f"  Emulator chat     {local}/emulator/   (Graph API at {local}/emulator)")
     print(f"  Graph API         {settings.graph_api_url}  ·  database {settings.database_url}")
     print(f"  Worker            {'in this process' if worker else 'off (run `sevamitra worker`)'}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **uvicorn_logging(settings))
+
+
+def uvicorn_logging(settings: Settings) -> dict[str, Any]:
+    """In JSON, uvicorn's own lines go to the process's JSON handler instead of uvicorn's text handlers."""
+    return {"log_config": None} if settings.log_format == "json" else {}
 
 
 async def worker(settings: Settings) -> None:
@@ -42,4 +48,4 @@ async def worker(settings: Settings) -> None:
 def emulator_only(settings: Settings, host: str, port: int, webhook_url: str) -> None:
     app = build_emulator(settings, webhook_url=webhook_url)
     print(f"WhatsApp Cloud API emulator on http://{host}:{port}/ → webhooks to {webhook_url}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **uvicorn_logging(settings))

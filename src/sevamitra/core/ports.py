@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sevamitra.core.applications import ApplicationView, Status, Submission
 from sevamitra.core.certificates import CertificateStatement
@@ -49,6 +49,33 @@ class Messenger(Protocol):
         ...
 
 
+# ---------------------------------------------------------------- monitoring
+
+Counted = Literal["webhook_deliveries", "messages_sent", "graph_api_throttled"]
+Timed = Literal["turn_latency"]
+
+
+class Meter(Protocol):
+    """Operational counts and timings for monitoring. Labels are a few fixed words, never personal data."""
+
+    def count(self, name: Counted, **labels: str) -> None: ...
+
+    def observe(self, name: Timed, seconds: float, **labels: str) -> None: ...
+
+
+class NoMeter:
+    """Records nothing: the meter wherever nobody monitors (tests, one-off commands)."""
+
+    def count(self, name: Counted, **labels: str) -> None:
+        return None
+
+    def observe(self, name: Timed, seconds: float, **labels: str) -> None:
+        return None
+
+
+NO_METER = NoMeter()
+
+
 # ---------------------------------------------------------------- storage
 
 
@@ -70,6 +97,7 @@ class InboxRecord:
     address: str | None
     fragment: dict[str, Any]
     attempts: int = 0
+    received_at: datetime | None = None  # when the webhook delivered it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

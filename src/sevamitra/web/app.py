@@ -1,4 +1,4 @@
-"""The ASGI app: the WhatsApp webhook, health, a landing page, and the emulator in development."""
+"""The ASGI app: the WhatsApp webhook, health and metrics, a landing page, and the emulator in development."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -22,6 +23,8 @@ from sevamitra.web.landing import landing_page
 from sevamitra.web.log import routes as log_routes
 from sevamitra.web.payments import payment_routes
 from sevamitra.web.photos import photo_routes
+from sevamitra.web.probes import probe_routes
+from sevamitra.web.requestids import RequestIds
 from sevamitra.web.templating import Templates
 from sevamitra.web.verification import routes as verification_routes
 
@@ -46,11 +49,16 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         if len(raw) > MAX_WEBHOOK_BYTES:
             return PlainTextResponse("too large", status_code=413)
         check = platform.check_signature(raw, request.headers.get("x-hub-signature-256"))
-        if check is SignatureCheck.MISSING:
-            return PlainTextResponse("missing X-Hub-Signature-256", status_code=401)
         if check is not SignatureCheck.VALID:
+            platform.metrics.count("webhook_deliveries", outcome="bad_signature")
+            if check is SignatureCheck.MISSING:
+                return PlainTextResponse("missing X-Hub-Signature-256", status_code=401)
             return PlainTextResponse("bad signature", status_code=403)
-        await platform.receive(raw)  # durable before we answer
+        try:
+            await platform.receive(raw)  # durable before we answer
+        except Exception:  # not stored, so not acknowledged: Meta delivers it again
+            log.exception("storing a WhatsApp webhook delivery failed")
+            return PlainTextResponse("not stored; retry", status_code=503)
         try:
             await platform.settle_payments(raw)  # payments settle now: each event once, so a retry is harmless
         except Exception:  # anything unsettled must come again: Meta redelivers what is not answered 200
@@ -84,6 +92,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
     routes: list[BaseRoute] = [
         Route("/", landing),
         Route("/health", health),
+        *probe_routes(platform),
         Route("/webhooks/whatsapp", handshake, methods=["GET"]),
         Route("/webhooks/whatsapp", webhook, methods=["POST"]),
         *verification_routes(platform.verification, platform.context.texts),
@@ -97,4 +106,4 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])

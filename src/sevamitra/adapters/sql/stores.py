@@ -68,7 +68,13 @@ def _lock_key(address: str) -> int:
 
 def _record(row: Any) -> InboxRecord:
     return InboxRecord(
-        id=row.id, key=row.key, kind=row.kind, address=row.address, fragment=row.fragment, attempts=row.attempts
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        address=row.address,
+        fragment=row.fragment,
+        attempts=row.attempts,
+        received_at=row.received_at,
     )
 
 

@@ -15,6 +15,7 @@ import httpx
 
 from sevamitra.adapters.whatsapp.outbound import to_graph_body
 from sevamitra.core.messages import ChannelError, MarkRead, MediaError, Outbound, Recipient, SendResult
+from sevamitra.core.ports import NO_METER, Meter
 
 # Graph error codes for rate and throughput limits: worth retrying later.
 RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131048, 131056})
@@ -44,8 +45,10 @@ class GraphMessenger:
         version: str,
         phone_number_id: str,
         access_token: str,
+        meter: Meter = NO_METER,
     ) -> None:
         self._client = client
+        self._meter = meter  # counts the rate limits Graph answers
         self._api = f"{base_url.rstrip('/')}/{version}"
         self._phone = f"{self._api}/{phone_number_id}"
         self._auth = {"Authorization": f"Bearer {access_token}"}
@@ -58,7 +61,7 @@ class GraphMessenger:
         except httpx.RequestError as exc:
             return SendResult(ok=False, retryable=_is_transient(exc), error=_request_error(exc))
         if not response.is_success:
-            return _refused(response)
+            return self._refused(response)
         if isinstance(message, MarkRead):
             return SendResult(ok=True)
         return _sent(response)
@@ -106,10 +109,16 @@ class GraphMessenger:
         except httpx.RequestError as exc:
             raise GraphApiError(None, _request_error(exc), retryable=_is_transient(exc)) from exc
         if not response.is_success:
-            refusal = _refused(response)
+            refusal = self._refused(response)
             error = refusal.error or ChannelError(code=0, title=f"HTTP {response.status_code}")
             raise GraphApiError(response.status_code, error, retryable=refusal.retryable)
         return response
+
+    def _refused(self, response: httpx.Response) -> SendResult:
+        refusal = _refused(response)
+        if response.status_code == 429 or (refusal.error is not None and refusal.error.code in RATE_LIMIT_CODES):
+            self._meter.count("graph_api_throttled")
+        return refusal
 
 
 def _sent(response: httpx.Response) -> SendResult:
