@@ -120,7 +120,9 @@ def goals(suite: Suite) -> list[str]:
     top = 0.0 if best is None else best.timed.per_second
     lines = [f"{'met' if top >= 1000 else 'NOT met'}: >= 1,000 turns/s, every turn durable (best {top:.0f}{stored})"]
     at_500 = next((w for w in platform.windows if w.offered == 500), None)
-    if at_500 is None:
+    if at_500 is None and top < ANSWERED_SHARE * 500:
+        lines.append(f"NOT met: p99 < 250 ms at 500/s (not offered: the platform answered at most {top:.0f} turns/s)")
+    elif at_500 is None:
         lines.append("not measured: p99 < 250 ms at 500/s (500/s was not among the offered loads)")
     else:
         ok = at_500.sustained
