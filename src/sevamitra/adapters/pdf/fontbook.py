@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import io
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -303,3 +304,18 @@ def _face(harfbuzz: Any, cutter: GlyphCutter, base: int) -> _Face:
         for gid in range(harfbuzz.face.glyph_count)
     ]
     return _Face(harfbuzz, scale, glyphs)
+
+
+def greedy_lines(words: Sequence[str], width: float, measure: Callable[[str], float]) -> list[str]:
+    """Words broken into lines at spaces, each as full as `width` allows, measuring each word once
+    (a word wider than the line stays whole on a line of its own)."""
+    space, lines, line, used = measure(" "), [], "", 0.0
+    for word in words:
+        advance = measure(word)
+        if line and used + space + advance > width:
+            lines.append(line)
+            line, used = word, advance
+        else:
+            line, used = (f"{line} {word}", used + space + advance) if line else (word, advance)
+    lines.append(line)
+    return lines

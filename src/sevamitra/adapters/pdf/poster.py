@@ -20,7 +20,7 @@ from typing import Literal
 
 from fpdf import FPDF
 
-from sevamitra.adapters.pdf.fontbook import FONT_KEY, PT_TO_MM, FontBook
+from sevamitra.adapters.pdf.fontbook import FONT_KEY, PT_TO_MM, FontBook, greedy_lines
 from sevamitra.adapters.pdf.fonts import DEFAULT_FONT_CACHE
 from sevamitra.adapters.pdf.qr import QUIET_ZONE, qr_image
 from sevamitra.core.amounts import format_inr
@@ -329,16 +329,7 @@ class _Poster:
         measure = functools.partial(self.measure, size=size, bold=bold)
         if measure(text) <= width:
             return [text]
-        space, lines, line, used = measure(" "), [], "", 0.0
-        for word in text.split():
-            advance = measure(word)
-            if line and used + space + advance > width:
-                lines.append(line)
-                line, used = word, advance
-            else:
-                line, used = (f"{line} {word}", used + space + advance) if line else (word, advance)
-        lines.append(line)
-        return lines
+        return greedy_lines(text.split(), width, measure)
 
     def clip(self, line: str, width: float, *, size: float, bold: bool, more: bool = False) -> str:
         """`line` as it is when it fits (and nothing follows it), else cut at a word, or within one, before "…"."""

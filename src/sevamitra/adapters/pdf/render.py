@@ -16,7 +16,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from sevamitra.adapters.pdf.document import CertificateDocument
-from sevamitra.adapters.pdf.fontbook import FONT_KEY, PT_TO_MM, FontBook
+from sevamitra.adapters.pdf.fontbook import FONT_KEY, PT_TO_MM, FontBook, greedy_lines
 from sevamitra.adapters.pdf.fonts import DEFAULT_FONT_CACHE
 from sevamitra.adapters.pdf.qr import QUIET_ZONE, qr_image
 from sevamitra.adapters.pdf.templates import (
@@ -153,16 +153,7 @@ class _Page:
         width = functools.partial(self.fonts.width, family, bold=bold, size=size)
         if width(text) <= w:
             return [text]
-        space, lines, line, used = width(" "), [], "", 0.0
-        for word in text.split(" "):
-            advance = width(word)
-            if line and used + space + advance > w:
-                lines.append(line)
-                line, used = word, advance
-            else:
-                line, used = (f"{line} {word}", used + space + advance) if line else (word, advance)
-        lines.append(line)
-        return lines
+        return greedy_lines(text.split(" "), w, width)
 
     def room(self, height: float) -> None:
         """Starts a new page when `height` more does not fit on this one."""
