@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from sevamitra.core.catalogue import Service
+from sevamitra.core.understanding import script_of
 
 SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")  # a poster id or a place: safe in a link, short on a poster
 _MARKER = re.compile(r"(?<![\w#])#([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)(?:@([A-Za-z0-9_-]{1,40}))?(?![\w-])")
@@ -60,9 +61,7 @@ def closing_marker(text: str) -> Marker | None:
 
 
 def script_language(text: str) -> str:
-    """The language a link's text is in, by its script: Telugu, Devanagari (Hindi), else English."""
-    telugu = sum(1 for ch in text if "\u0c00" <= ch <= "\u0c7f")
-    devanagari = sum(1 for ch in text if "\u0900" <= ch <= "\u097f")
-    if telugu or devanagari:
-        return "te" if telugu >= devanagari else "hi"
-    return "en"
+    """The language a link's text is in, by its script (the code's Latin letters aside): Telugu,
+    Devanagari (Hindi), else English."""
+    script = script_of(_MARKER.sub(" ", text))
+    return "en" if script == "latin" else script

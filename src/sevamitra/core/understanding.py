@@ -7,6 +7,7 @@ that fit best (best first) and, for a question about a service, what it asks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,21 @@ Ask = Literal["fee", "documents", "time", "office", "eligibility"]
 ASKS: Final[tuple[Ask, ...]] = ("fee", "documents", "time", "office", "eligibility")
 Script = Literal["te", "hi", "latin"]
 Lean = Literal["future", "past"]
+_TELUGU = re.compile(r"[\u0c00-\u0c7f]")
+_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
+
+
+def script_of(text: str) -> Script:
+    """The script most of the letters are in."""
+    telugu, devanagari = len(_TELUGU.findall(text)), len(_DEVANAGARI.findall(text))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if telugu >= max(devanagari, latin) and telugu:
+        return "te"
+    if devanagari >= latin and devanagari:
+        return "hi"
+    return "latin"
+
+
 DateReader = Callable[[str, date, Lean], date | None]  # a day named in words ("repu", "next Monday"), or None
 
 

@@ -12,7 +12,7 @@ import unicodedata
 
 from indic_transliteration import sanscript
 
-from sevamitra.core.understanding import Script
+from sevamitra.core.understanding import script_of as script_of  # the router and its tests read it here
 
 _TELUGU = re.compile(r"[\u0c00-\u0c7f]")
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
@@ -43,17 +43,6 @@ _FOLDS = (
 )
 _SOFT_C = re.compile(r"c(?=[eiy])")
 _REPEATS = re.compile(r"([a-z])\1+")
-
-
-def script_of(text: str) -> Script:
-    """The script most of the letters are in."""
-    telugu, devanagari = len(_TELUGU.findall(text)), len(_DEVANAGARI.findall(text))
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    if telugu >= max(devanagari, latin) and telugu:
-        return "te"
-    if devanagari >= latin and devanagari:
-        return "hi"
-    return "latin"
 
 
 @functools.lru_cache(maxsize=65536)
