@@ -33,6 +33,8 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "prod"] = "dev"
     database_url: str = "sqlite+aiosqlite:///./var/sevamitra.db"
+    # A read replica for the dashboard's lists, analytics and charter (unset: the primary).
+    read_database_url: str | None = None
     whatsapp_app_secret: SecretStr = SecretStr(DEV_APP_SECRET)
     whatsapp_verify_token: SecretStr = SecretStr(DEV_VERIFY_TOKEN)
     whatsapp_access_token: SecretStr = SecretStr(DEV_ACCESS_TOKEN)
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
         None  # PEM certificate (chain) that goes with it  # validated catalogue snapshots; None: parse every start
     )
     send_rate_per_second: float = Field(default=80.0, gt=0, le=1000)
+    # Where each number's send budget is kept, shared by every sender: unset, in PostgreSQL (or in this
+    # process on SQLite, which runs one worker); a redis:// URL, in Redis.
+    send_budget_redis_url: str | None = None
     send_max_attempts: int = Field(default=8, ge=1)
     worker_batch: int = Field(default=50, ge=1)
     idle_timeout_minutes: int = Field(default=30, ge=1)
