@@ -136,6 +136,7 @@ class Platform:
     clock_every: float = 5.0  # seconds between rounds of the SLA clock
     _clock_last: float = field(default=0.0, init=False)
     _engine_close: Callable[[], Awaitable[None]] | None = None
+    read_engine: AsyncEngine | None = None  # the dashboard's read replica; None: it reads the primary
 
     async def start(self) -> None:
         """Load the signing keys (making the first one on a new database) and the phrasings the
@@ -219,10 +220,17 @@ class Platform:
             except TimeoutError:
                 idle = min(idle * 2, 0.5)
 
+    @property
+    def reads(self) -> AsyncEngine:
+        """Where the dashboard's read-only lists, analytics and charter read: the replica, else the primary."""
+        return self.read_engine or self.cases.engine
+
     async def aclose(self) -> None:
         await self.http.aclose()
         if self._engine_close is not None:
             await self._engine_close()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
 
 
 def build_context(settings: Settings) -> Context:
@@ -293,6 +301,7 @@ def build_registry(settings: Settings) -> FileRegistry:
 def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Platform:
     context = build_context(settings)
     engine = create_engine(settings.database_url)
+    read_engine = create_engine(settings.read_database_url) if settings.read_database_url else None
     clock = clock or SystemClock()
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
     metrics = PrometheusMeter()
@@ -378,6 +387,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         http=http,
         metrics=metrics,
         _engine_close=engine.dispose,
+        read_engine=read_engine,
     )
 
 

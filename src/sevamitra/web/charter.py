@@ -240,7 +240,7 @@ def charter_routes(
 ) -> list[BaseRoute]:
     """`GET /charter` and `GET /charter.json`: public, computed at most once a minute."""
     pages = templates or Templates(platform.context.texts)
-    figures = analytics or SqlAnalytics(platform.cases.engine)
+    figures = analytics or SqlAnalytics(platform.reads)  # the read replica where there is one
     context = platform.context
     number = platform.settings.whatsapp_display_phone_number
 

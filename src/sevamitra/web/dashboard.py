@@ -36,6 +36,7 @@ from sevamitra.adapters.sql.analytics import (
     scope_of,
     week_start,
 )
+from sevamitra.adapters.sql.cases import SqlCases
 from sevamitra.bootstrap import Platform
 from sevamitra.bootstrap.officials_auth import OfficerAccess, SessionRow
 from sevamitra.core.applications import REFERENCE_PATTERN, Status, TransitionError
@@ -230,7 +231,10 @@ def dashboard_routes(
     """Everything under /dashboard but signing in: the inbox, applications, decisions, analytics."""
     pages = templates or Templates(platform.context.texts)
     catalogue, places = platform.context.catalogue, platform.context.places
-    cache = ScopeCache(analytics or SqlAnalytics(platform.cases.engine))
+    # the inbox's lists and the analytics read the replica where there is one; a case opened, decided or
+    # audited reads and writes the primary, so an officer always sees their own decisions
+    cache = ScopeCache(analytics or SqlAnalytics(platform.reads))
+    listing = SqlCases(platform.reads, platform.cases.sealer)
 
     def service_name(service_id: str, language: str) -> str:
         service = catalogue.service(service_id)
@@ -323,7 +327,7 @@ def dashboard_routes(
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
-        rows, total = await platform.cases.inbox(officer, wanted)
+        rows, total = await listing.inbox(officer, wanted)
         now = platform.clock.now()
         items = [
             InboxRow(
