@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,17 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     if "search_path" in parsed.query:  # e.g. ?search_path=tenant_a: asyncpg takes it as a server setting
         connect_args["server_settings"] = {"search_path": str(parsed.query["search_path"])}
         parsed = parsed.difference_update_query(["search_path"])
+    if parsed.query.get("prepared_statement_cache_size") == "0":  # a pooler without prepared statements
+        connect_args.update(statement_cache_size=0, prepared_statement_name_func=_statement_name)
     if "poolclass" not in options:
         options.update(pool_size=10, max_overflow=10)
     return create_async_engine(parsed, connect_args=connect_args, pool_pre_ping=True, **options)
+
+
+def _statement_name() -> str:
+    """A name no other client's statement has: a transaction pooler may hand this process a server
+    connection where another process prepared `__asyncpg_stmt_1__` (PgBouncer before 1.21)."""
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
