@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     # Prometheus metrics at /metrics; turn off where the port is reachable by others and no proxy guards it.
     metrics: bool = True
     log_format: LogFormat = "text"  # "json": one JSON object a line (with request and message ids), for collectors
+    tracing: bool = False  # OpenTelemetry traces of requests (extra `tracing`; exported as OTEL_* variables say)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

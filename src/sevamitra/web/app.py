@@ -106,4 +106,9 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])
+    if settings.tracing:  # imported only when asked for: OpenTelemetry is an optional extra
+        from sevamitra.adapters.tracing import install_tracing
+
+        install_tracing(app, "sevamitra")
+    return app
