@@ -109,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     seed_apps.add_argument("--workers", type=int, default=None, help="processes generating rows (default: CPUs)")
 
     bench = commands.add_parser("bench", help="benchmarks that print measured figures")
-    bench.add_argument("what", choices=["ingest", "turns", "catalogue", "certificates", "log", "dashboard"])
+    bench.add_argument(
+        "what", choices=["ingest", "turns", "drain", "catalogue", "certificates", "log", "dashboard", "suite"]
+    )
     bench.add_argument("--count", type=int, default=None, help="certificates (400) or log entries (100,000)")
     bench.add_argument("--proof-sizes", default="1000000,10000000", help="log: tree sizes to time inclusion proofs at")
     bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
@@ -122,6 +124,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     bench.add_argument("--keep", action="store_true", help="dashboard: keep the seeded schema for the next run")
     bench.add_argument("--rates", default="100,250,500,1000", help="turns: offered loads, messages per second")
     bench.add_argument("--citizens", type=int, default=None, help="turns: citizens (default: half the offered load)")
+    bench.add_argument("--messages", type=int, default=None, help="drain: the burst (100,000)")
+    bench.add_argument("--workers", default=None, help="drain: worker processes, e.g. 1,2 (PostgreSQL)")
+    bench.add_argument("--quick", action="store_true", help="suite: every benchmark scaled down, a smoke run")
+    bench.add_argument("--skip", default="", help="suite: benchmarks to leave out, e.g. dashboard,log")
+    bench.add_argument("--out", default=None, help="suite: where the table, figures and plots go")
     bench.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="also write the figures as JSON")
 
     args = parser.parse_args(argv)
@@ -231,6 +238,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             database_url=args.database_url,
             json_path=args.json_path,
         )
+    elif args.command == "bench" and args.what == "drain":
+        from sevamitra.cli.bench_drain import run_from_args as bench_drain
+
+        bench_drain(args)
+    elif args.command == "bench" and args.what == "suite":
+        from sevamitra.cli.bench_suite import run_from_args as bench_suite
+
+        bench_suite(args)
     elif args.command == "bench" and args.what == "catalogue":
         from sevamitra.cli.bench_catalogue import catalogue as bench_catalogue
 
