@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sevamitra.actions.send import Sender
+from sevamitra.actions.send import LocalSendBudget, Sender
 from sevamitra.adapters.logformat import log_handler
 from sevamitra.adapters.metrics import PrometheusMeter
 from sevamitra.adapters.sql.stores import SqlOutbox, outbox_row
@@ -21,7 +21,6 @@ from sevamitra.bootstrap.monitoring import MeteredOutbox
 from sevamitra.cli.main import main
 from sevamitra.core.logcontext import MESSAGE_ID, REQUEST_ID, bound
 from sevamitra.core.messages import Recipient, TextOut, outbound_to_dict
-from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.testing.clock import FixedClock
 
 
@@ -76,7 +75,8 @@ async def test_the_sender_counts_each_result_and_the_graph_client_its_rate_limit
                 meter=meter,
             ),
             clock=clock,
-            bucket=TokenBucket(rate=1000, capacity=1000),
+            budget=LocalSendBudget(rate=1000, capacity=1000),
+            number="1",
             jitter=lambda: 0.0,
         )
         assert await sender.drain() == len(ANSWERS)

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sevamitra.actions.send import Sender
+from sevamitra.actions.send import LocalSendBudget, Sender
 from sevamitra.adapters.sql.stores import SqlOutbox
 from sevamitra.adapters.sql.tables import outbox
 from sevamitra.adapters.whatsapp.graph import GraphMessenger
@@ -68,7 +68,8 @@ async def sender_for(engine: AsyncEngine, script: Script, clock: FixedClock, **o
         outbox=SqlOutbox(engine),
         messenger=messenger,
         clock=clock,
-        bucket=TokenBucket(rate=1000, capacity=1000),
+        budget=LocalSendBudget(rate=1000, capacity=1000),
+        number="1",
         jitter=lambda: 0.0,
         **options,
     )
@@ -220,7 +221,8 @@ async def test_a_spoken_reply_is_synthesised_uploaded_and_sent_as_audio(engine: 
         client, base_url="https://graph.test", version="v23.0", phone_number_id="1", access_token="t"
     )
     sender = Sender(
-        outbox=SqlOutbox(engine), messenger=messenger, clock=clock, bucket=TokenBucket(rate=1000, capacity=1000),
+        outbox=SqlOutbox(engine), messenger=messenger, clock=clock, number="1",
+        budget=LocalSendBudget(rate=1000, capacity=1000),
         jitter=lambda: 0.0, speak=voice,
     )  # fmt: skip
     await enqueue(engine, clock, outbound_to_dict(SpeechOut(text="Your certificate is ready", language="te")))
@@ -247,7 +249,8 @@ async def test_a_spoken_reply_whose_upload_fails_is_retried(engine: AsyncEngine)
         client, base_url="https://graph.test", version="v23.0", phone_number_id="1", access_token="t"
     )
     sender = Sender(
-        outbox=SqlOutbox(engine), messenger=messenger, clock=clock, bucket=TokenBucket(rate=1000, capacity=1000),
+        outbox=SqlOutbox(engine), messenger=messenger, clock=clock, number="1",
+        budget=LocalSendBudget(rate=1000, capacity=1000),
         jitter=lambda: 0.0, speak=Voice(),
     )  # fmt: skip
     await enqueue(engine, clock, outbound_to_dict(SpeechOut(text="hello", language="en")))

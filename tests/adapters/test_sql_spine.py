@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sevamitra.adapters.sql.stores import SqlConversations, SqlInbox, SqlOutbox,
 from sevamitra.adapters.sql.tables import inbox, outbox
 from sevamitra.adapters.whatsapp.webhook import parse_item, split_update
 from sevamitra.core.conversation import Context
-from sevamitra.core.ports import NewInboxItem
+from sevamitra.core.ports import NewInboxItem, OutboxRecord, Settled
 from sevamitra.testing.clock import FixedClock
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "catalogue"
@@ -163,19 +164,38 @@ async def test_each_citizens_messages_are_processed_in_arrival_order_by_concurre
         assert turn.state["language"] == "en" and turn.state["screen"] == "departments"
 
 
-async def test_outbox_offers_only_the_head_of_each_citizens_queue(engine: AsyncEngine) -> None:
+async def test_outbox_gives_each_citizens_queue_to_one_sender_in_order(engine: AsyncEngine) -> None:
     store, clock = SqlInbox(engine), FixedClock()
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
     await store.add(items(text_update("919000000002", "hi", "wamid.B")), clock.now())
     await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
     first = await box.claim(10, clock.now(), 60)
-    assert sorted(r.address for r in first) == ["919000000001", "919000000002"]
-    assert await box.claim(10, clock.now(), 60) == []  # heads are leased, the rest must wait
-    for record in first:
-        await box.sent(record, f"wamid.out.{record.id}", clock.now())
-    second = await box.claim(10, clock.now(), 60)
-    assert [r.id for r in second] == sorted(r.id + 1 for r in first)
+    by_citizen = {a: [r.id for r in first if r.address == a] for a in ("919000000001", "919000000002")}
+    assert all(len(ids) > 1 and ids == sorted(ids) for ids in by_citizen.values())  # a read receipt, then replies
+    assert await box.claim(10, clock.now(), 60) == []  # leased: no other sender gets any of them
+    await box.settle([sent_as(record, f"wamid.out.{record.id}", clock) for record in first[:1]])
+    assert await box.claim(10, clock.now(), 60) == []  # the rest of that queue is still leased
+
+
+async def test_a_retry_holds_back_the_rest_of_its_citizens_queue(engine: AsyncEngine) -> None:
+    store, clock = SqlInbox(engine), FixedClock()
+    await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
+    await converse(turns(engine, clock), limit=10)
+    box = SqlOutbox(engine)
+    head, *rest = await box.claim(10, clock.now(), 60)
+    later = clock.now() + timedelta(seconds=30)
+    untried = [Settled(record=r, state="pending", at=clock.now(), tried=False) for r in rest]
+    await box.settle([Settled(record=head, state="pending", at=later), *untried])
+    assert await box.claim(10, clock.now(), 60) == []  # the head waits for its retry, and the rest behind it
+    clock.advance(seconds=31)
+    again = await box.claim(10, clock.now(), 60)
+    assert [r.id for r in again] == [head.id, *(r.id for r in rest)]
+    assert again[0].attempts == 1 and all(r.attempts == 0 for r in again[1:])
+
+
+def sent_as(record: OutboxRecord, message_id: str, clock: FixedClock) -> Settled:
+    return Settled(record=record, state="sent", at=clock.now(), message_id=message_id)
 
 
 async def test_an_expired_lease_is_claimed_again(engine: AsyncEngine) -> None:
@@ -183,9 +203,9 @@ async def test_an_expired_lease_is_claimed_again(engine: AsyncEngine) -> None:
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
     await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
-    (record,) = await box.claim(10, clock.now(), 60)
+    claimed = await box.claim(10, clock.now(), 60)
     clock.advance(seconds=61)
-    assert [r.id for r in await box.claim(10, clock.now(), 60)] == [record.id]
+    assert [r.id for r in await box.claim(10, clock.now(), 60)] == [r.id for r in claimed]
 
 
 async def test_status_webhooks_advance_an_outbound_message_and_never_go_back(engine: AsyncEngine) -> None:
@@ -193,8 +213,8 @@ async def test_status_webhooks_advance_an_outbound_message_and_never_go_back(eng
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
     await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
-    (record,) = await box.claim(10, clock.now(), 60)
-    await box.sent(record, "wamid.OUT1", clock.now())
+    record, *_ = await box.claim(10, clock.now(), 60)
+    await box.settle([sent_as(record, "wamid.OUT1", clock)])
     for status in ("delivered", "read", "delivered"):  # a late "delivered" after "read"
         await store.add(items(status_update("wamid.OUT1", status)), clock.now())
         await apply_statuses(SqlStatuses(engine), parse_item, clock, limit=10)
@@ -210,8 +230,8 @@ async def test_a_status_that_overtakes_its_send_result_is_applied_once_the_id_is
     statuses = SqlStatuses(engine)
     assert await apply_statuses(statuses, parse_item, clock, limit=10) == 0
     box = SqlOutbox(engine)
-    (record,) = await box.claim(10, clock.now(), 60)
-    await box.sent(record, "wamid.EARLY", clock.now())
+    record, *_ = await box.claim(10, clock.now(), 60)
+    await box.settle([sent_as(record, "wamid.EARLY", clock)])
     clock.advance(seconds=3)
     assert await apply_statuses(statuses, parse_item, clock, limit=10) == 1
     (sent,) = [r for r in await rows(engine, outbox) if r.id == record.id]
@@ -224,8 +244,8 @@ async def test_a_failed_status_records_its_error_code(engine: AsyncEngine, code:
     await store.add(items(text_update("919000000001", "hi", "wamid.A")), clock.now())
     await converse(turns(engine, clock), limit=10)
     box = SqlOutbox(engine)
-    (record,) = await box.claim(10, clock.now(), 60)
-    await box.sent(record, "wamid.F", clock.now())
+    record, *_ = await box.claim(10, clock.now(), 60)
+    await box.settle([sent_as(record, "wamid.F", clock)])
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "1", "phone_number_id": "1"},

@@ -1,4 +1,4 @@
-"""The outbound sender: drains the outbox under a token bucket, retrying what may be retried."""
+"""The outbound sender: drains the outbox within the number's send budget, retrying what may be retried."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sevamitra.core.delivery import Next, after_send, backoff_seconds
@@ -21,7 +21,7 @@ from sevamitra.core.messages import (
     outbound_from_dict,
     outbound_to_dict,
 )
-from sevamitra.core.ports import Clock, Messenger, Outbox, OutboxRecord, SendBudget
+from sevamitra.core.ports import Clock, Messenger, Outbox, OutboxRecord, SendBudget, Settled
 from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.core.speech import SpeechError, TextToSpeech
 
@@ -29,29 +29,64 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
+class LocalSendBudget:
+    """Each number's budget in this process alone: right where one process sends (SQLite's one worker)."""
+
+    rate: float  # sends a second
+    capacity: float  # the largest burst
+    monotonic: Callable[[], float] = time.monotonic
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    async def take(self, number: str, count: int = 1) -> list[float]:
+        bucket = self._buckets.setdefault(number, TokenBucket(rate=self.rate, capacity=self.capacity))
+        return bucket.take_many(self.monotonic(), count)
+
+
+@dataclass(slots=True)
 class Sender:
     outbox: Outbox
     messenger: Messenger
     clock: Clock
-    bucket: TokenBucket
+    budget: SendBudget  # the number's sends a second, shared by every process that sends for it
+    number: str  # the WhatsApp number (phone number id) that sends
     jitter: Callable[[], float]  # uniform in [0, 1)
     max_attempts: int = 8
     reengagement_template: TemplateOut | None = None
     lease_seconds: float = 60.0
     monotonic: Callable[[], float] = time.monotonic
     speak: TextToSpeech | None = None  # spoken replies: synthesised, uploaded, then sent as audio
-    budget: SendBudget | None = None  # the number's budget shared by all processes; None: `bucket`, this one's
 
     async def drain(self, limit: int = 200) -> int:
-        """Send the due head of each citizen's queue; returns how many were attempted."""
+        """Send what is due for up to `limit` citizens: each citizen's messages one after another, in order,
+        the citizens side by side; the outcomes are recorded together. Returns how many were attempted."""
         records = await self.outbox.claim(limit, self.clock.now(), self.lease_seconds)
-        await asyncio.gather(*(self._send(record) for record in records))
-        return len(records)
+        if not records:
+            return 0
+        started = self.monotonic()
+        waits = await self.budget.take(self.number, len(records))
+        due = {record.id: started + wait for record, wait in zip(records, waits, strict=True)}
+        runs: dict[str, list[OutboxRecord]] = {}
+        for record in records:
+            runs.setdefault(record.address, []).append(record)
+        settled = await asyncio.gather(*(self._send_run(run, due) for run in runs.values()))
+        outcomes = [outcome for run in settled for outcome in run]
+        await self.outbox.settle(outcomes)
+        return sum(1 for outcome in outcomes if outcome.tried)
 
-    async def _send(self, record: OutboxRecord) -> None:
-        delay = await self.budget.take() if self.budget else self.bucket.take(self.monotonic())
-        if delay:
-            await asyncio.sleep(delay)
+    async def _send_run(self, run: list[OutboxRecord], due: dict[int, float]) -> list[Settled]:
+        """One citizen's messages in order; after one that must be retried, the rest wait for it."""
+        outcomes: list[Settled] = []
+        for record in run:
+            if outcomes and outcomes[-1].state == "pending":
+                outcomes.append(Settled(record=record, state="pending", at=self.clock.now(), tried=False))
+                continue
+            delay = due[record.id] - self.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            outcomes.append(await self._send(record))
+        return outcomes
+
+    async def _send(self, record: OutboxRecord) -> Settled:
         payload = dict(record.payload)
         fallback = payload.pop("fallback", None)  # the template for this message outside the 24-hour window
         message = outbound_from_dict(payload)
@@ -62,22 +97,24 @@ class Sender:
             result = await self.messenger.send(record.recipient, message)
         now = self.clock.now()
         attempts = record.attempts + 1
+        error = result.error
         match after_send(result, attempts, self.max_attempts):
             case Next.DONE:
-                await self.outbox.sent(record, result.message_id, now)
+                return Settled(record=record, state="sent", at=now, message_id=result.message_id)
             case Next.RETRY:
                 wait = max(backoff_seconds(attempts, self.jitter()), result.retry_after_seconds or 0.0)
-                await self.outbox.retry(record, result.error, now + timedelta(seconds=wait))
+                return Settled(record=record, state="pending", at=now + timedelta(seconds=wait), error=error)
             case Next.NEEDS_TEMPLATE:
                 template = self.reengagement_template
                 replace = template is not None and not isinstance(message, TemplateOut | MarkRead)
                 follow_up = fallback or (outbound_to_dict(template) if replace and template else None)
-                await self.outbox.give_up(record, "outside_window", result.error, now, follow_up)
+                return Settled(record=record, state="outside_window", at=now, error=error, follow_up=follow_up)
             case Next.UNDELIVERABLE:
-                await self.outbox.give_up(record, "undeliverable", result.error, now)
+                return Settled(record=record, state="undeliverable", at=now, error=error)
             case Next.FAILED:
-                log.warning("outbox %s failed after %s attempts: %s", record.id, attempts, result.error)
-                await self.outbox.give_up(record, "failed", result.error, now)
+                log.warning("outbox %s failed after %s attempts: %s", record.id, attempts, error)
+                return Settled(record=record, state="failed", at=now, error=error)
+        raise AssertionError("every next step is handled above")  # pragma: no cover
 
     async def _voiced(self, message: SpeechOut) -> Outbound | SendResult:
         """The reply as an uploaded voice note, or why not: no voice for it (given up), or a failed upload

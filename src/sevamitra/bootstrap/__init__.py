@@ -14,6 +14,7 @@ from datetime import timedelta
 from functools import partial
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -22,7 +23,7 @@ from sevamitra.actions.listen import Listen, listener
 from sevamitra.actions.pay import AskPayment, ask_by_link, ask_in_chat, settle
 from sevamitra.actions.receive import receive
 from sevamitra.actions.review import run_clock
-from sevamitra.actions.send import Sender
+from sevamitra.actions.send import LocalSendBudget, Sender
 from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
@@ -36,6 +37,7 @@ from sevamitra.adapters.payments import razorpay, simulated, whatsapp
 from sevamitra.adapters.payments.razorpay import RazorpayLinks
 from sevamitra.adapters.payments.simulated import SimulatedGateway
 from sevamitra.adapters.payments.whatsapp import WhatsAppPay
+from sevamitra.adapters.redis_budget import redis_send_budget
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.speech.build import backend_of as speech_backend_of
@@ -76,8 +78,7 @@ from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import TemplateOut
 from sevamitra.core.payments import Applied, MalformedWebhook, PaymentProvider
-from sevamitra.core.ports import Clock, Messenger, NewInboxItem
-from sevamitra.core.ratelimit import TokenBucket
+from sevamitra.core.ports import Clock, Messenger, NewInboxItem, SendBudget
 from sevamitra.core.search import ServiceIndex
 from sevamitra.emulator import EmulatorConfig, create_emulator
 from sevamitra.settings import Settings
@@ -132,10 +133,12 @@ class Platform:
     bookings: SqlBookings
     arrivals: SqlArrivals  # citizens who came through service links and posters
     metrics: PrometheusMeter  # this platform's own registry
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # set when messages arrive
+    sending: asyncio.Event = field(default_factory=asyncio.Event)  # set when turns queue replies
     clock_every: float = 5.0  # seconds between rounds of the SLA clock
     _clock_last: float = field(default=0.0, init=False)
     _engine_close: Callable[[], Awaitable[None]] | None = None
+    _budget_close: Callable[[], Awaitable[None]] | None = None
     read_engine: AsyncEngine | None = None  # the dashboard's read replica; None: it reads the primary
 
     async def start(self) -> None:
@@ -188,11 +191,22 @@ class Platform:
         return await settle(wiring.payments, events, wiring.context, wiring.maker, self.clock.now())
 
     async def work_once(self) -> int:
-        """One round of the turn worker, the status applier and the sender."""
+        """One round of the turn worker, the sender and the rest, one after the other."""
+        return await self._turns_round() + await self._sends_round() + await self._chores_round()
+
+    async def _turns_round(self) -> int:
+        done = await converse(self.turns, limit=self.settings.worker_batch)
+        if done:
+            self.sending.set()
+        return done
+
+    async def _sends_round(self) -> int:
+        return await self.sender.drain(limit=self.settings.worker_batch * 4)
+
+    async def _chores_round(self) -> int:
+        """Delivery statuses, the transparency log, and (every `clock_every` seconds) the SLA clock."""
         limit = self.settings.worker_batch
-        done = await converse(self.turns, limit=limit)
-        done += await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
-        done += await self.sender.drain(limit=limit * 4)
+        done = await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
         published = await self.transparency.publish_once()
         done += published.entries if published else 0
         if time.monotonic() - self._clock_last >= self.clock_every:
@@ -203,22 +217,13 @@ class Platform:
         return done
 
     async def run_worker(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; idle waits grow to half a second, or end when woken."""
-        idle = 0.01
-        while not stop.is_set():
-            try:
-                done = await self.work_once()
-            except Exception:  # a failing round must not kill the worker; it is logged and retried
-                log.exception("worker round failed")
-                done = 0
-            if done:
-                idle = 0.01
-                continue
-            self.wake.clear()
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout=idle)
-            except TimeoutError:
-                idle = min(idle * 2, 0.5)
+        """Work until `stop` is set: turns, sends and the rest each in a loop of its own, so that replies
+        leave while the next turns are worked out."""
+        await asyncio.gather(
+            _loop(stop, self._turns_round, self.wake),
+            _loop(stop, self._sends_round, self.sending),
+            _loop(stop, self._chores_round, asyncio.Event()),
+        )
 
     @property
     def reads(self) -> AsyncEngine:
@@ -229,8 +234,29 @@ class Platform:
         await self.http.aclose()
         if self._engine_close is not None:
             await self._engine_close()
+        if self._budget_close is not None:
+            await self._budget_close()
         if self.read_engine is not None:
             await self.read_engine.dispose()
+
+
+async def _loop(stop: asyncio.Event, work: Callable[[], Awaitable[int]], wake: asyncio.Event) -> None:
+    """Rounds of `work` until `stop`; idle waits grow to half a second, or end when `wake` is set."""
+    idle = 0.01
+    while not stop.is_set():
+        wake.clear()  # before the round: a wake-up during it is not lost
+        try:
+            done = await work()
+        except Exception:  # a failing round must not kill the worker; it is logged and retried
+            log.exception("worker round failed")
+            done = 0
+        if done:
+            idle = 0.01
+            continue
+        try:
+            await asyncio.wait_for(wake.wait(), timeout=idle)
+        except TimeoutError:
+            idle = min(idle * 2, 0.5)
 
 
 def build_context(settings: Settings) -> Context:
@@ -303,7 +329,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.read_database_url) if settings.read_database_url else None
     clock = clock or SystemClock()
-    http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    http = http or outbound_http()
     metrics = PrometheusMeter()
     messenger = GraphMessenger(
         http,
@@ -333,12 +359,13 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         interval=settings.log_interval_seconds,
         batch=settings.log_batch,
     )
-    rate = settings.send_rate_per_second
+    budget, budget_close = send_budget(settings, engine)
     sender = Sender(
         outbox=MeteredOutbox(outbox, metrics),
         messenger=messenger,
         clock=clock,
-        bucket=TokenBucket(rate=rate, capacity=rate),
+        budget=budget,
+        number=settings.whatsapp_phone_number_id,
         jitter=random.random,
         max_attempts=settings.send_max_attempts,
         reengagement_template=(
@@ -347,7 +374,6 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             else None
         ),
         speak=text_to_speech(settings, http=http),
-        budget=None if is_sqlite(engine) else SqlSendBudget(engine, settings.whatsapp_phone_number_id, rate, rate),
     )
     provider = payment_provider(settings, http)
     return Platform(
@@ -387,8 +413,26 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         http=http,
         metrics=metrics,
         _engine_close=engine.dispose,
+        _budget_close=budget_close,
         read_engine=read_engine,
     )
+
+
+def outbound_http() -> httpx.AsyncClient:
+    """The platform's HTTP client (the Graph API above all) on aiohttp's connection pool: httpx's own took
+    3.7 ms of CPU a request at 50 in flight, this 0.8 (docs/design/0007-turn-path.md)."""
+    return httpx.AsyncClient(transport=AiohttpTransport(), timeout=httpx.Timeout(10.0, connect=5.0))
+
+
+def send_budget(settings: Settings, engine: AsyncEngine) -> tuple[SendBudget, Callable[[], Awaitable[None]] | None]:
+    """Each number's sends a second, where every sender sees them: Redis when configured, else PostgreSQL; on
+    SQLite, which runs one worker, this process. Returns the budget and what closes it."""
+    rate = settings.send_rate_per_second
+    if settings.send_budget_redis_url:
+        return redis_send_budget(settings.send_budget_redis_url, rate, rate)
+    if is_sqlite(engine):
+        return LocalSendBudget(rate=rate, capacity=rate), None
+    return SqlSendBudget(engine, rate, rate), None
 
 
 def payment_provider(settings: Settings, http: httpx.AsyncClient) -> PaymentProvider:

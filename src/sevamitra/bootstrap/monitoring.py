@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,8 +15,7 @@ from sevamitra.adapters.metrics import QUEUES, PrometheusMeter
 from sevamitra.adapters.sql.analytics import Scope, SqlAnalytics
 from sevamitra.adapters.sql.queues import queues
 from sevamitra.adapters.sql.readiness import database_problem
-from sevamitra.core.messages import ChannelError
-from sevamitra.core.ports import Meter, Outbox, OutboxRecord
+from sevamitra.core.ports import Meter, Outbox, OutboxRecord, Settled
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +33,11 @@ class MeteredOutbox:
     async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[OutboxRecord]:
         return await self._outbox.claim(limit, now, lease_seconds)
 
-    async def sent(self, record: OutboxRecord, message_id: str | None, now: datetime) -> None:
-        await self._outbox.sent(record, message_id, now)
-        self._meter.count("messages_sent", result="sent")
-
-    async def retry(self, record: OutboxRecord, error: ChannelError | None, at: datetime) -> None:
-        await self._outbox.retry(record, error, at)
-        self._meter.count("messages_sent", result="retry")
-
-    async def give_up(
-        self,
-        record: OutboxRecord,
-        outcome: str,
-        error: ChannelError | None,
-        now: datetime,
-        follow_up: dict[str, Any] | None = None,
-    ) -> None:
-        await self._outbox.give_up(record, outcome, error, now, follow_up)
-        self._meter.count("messages_sent", result=outcome)  # failed, outside_window or undeliverable
+    async def settle(self, outcomes: Sequence[Settled]) -> None:
+        await self._outbox.settle(outcomes)
+        for outcome in outcomes:
+            if outcome.tried:  # sent, retry, or why it gave up: failed, outside_window or undeliverable
+                self._meter.count("messages_sent", result="retry" if outcome.state == "pending" else outcome.state)
 
 
 async def exposition(meter: PrometheusMeter, engine: AsyncEngine, now: datetime) -> tuple[bytes, str]:

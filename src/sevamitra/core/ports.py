@@ -26,8 +26,9 @@ class Clock(Protocol):
 class SendBudget(Protocol):
     """How fast one WhatsApp number may send, shared by every sender of that number."""
 
-    async def take(self) -> float:
-        """Take one send; returns how many seconds to wait before making it (0: now)."""
+    async def take(self, number: str, count: int = 1) -> list[float]:
+        """Take `count` sends of the number (its phone number id); returns, for each, how many seconds to
+        wait before making it (0: now), in order."""
         ...
 
 
@@ -107,6 +108,23 @@ class OutboxRecord:
     recipient: Recipient
     payload: dict[str, Any]
     attempts: int
+
+
+GaveUp = Literal["failed", "outside_window", "undeliverable"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settled:
+    """What became of one claimed message: `sent`; `pending` again, to be tried at `at` (or, when it was
+    not `tried` because an earlier message of the citizen must be retried first, at once); or given up."""
+
+    record: OutboxRecord
+    state: Literal["sent", "pending"] | GaveUp
+    at: datetime  # when it was sent or given up, or when to try again
+    message_id: str | None = None
+    error: ChannelError | None = None
+    tried: bool = True
+    follow_up: dict[str, Any] | None = None  # a message queued in its place (a template outside the window)
 
 
 class Inbox(Protocol):
@@ -325,23 +343,20 @@ class Conversations(Protocol):
         """Lock one citizen (None if another worker holds them) and commit on exit."""
         ...
 
+    def turns(self, addresses: Sequence[str], now: datetime) -> AbstractAsyncContextManager[Sequence[CitizenTurn]]:
+        """Lock these citizens (leaving out any that another worker holds) in one transaction, committed on
+        exit: all of their turns, or none."""
+        ...
+
 
 class Outbox(Protocol):
     async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[OutboxRecord]:
-        """The head message of each citizen's queue that is due, leased to this sender."""
+        """Up to `limit` citizens whose queue has a head that is due: that head and the due messages after
+        it, in order, leased to this sender. No other sender gets a citizen's messages while it holds them."""
         ...
 
-    async def sent(self, record: OutboxRecord, message_id: str | None, now: datetime) -> None: ...
-    async def retry(self, record: OutboxRecord, error: ChannelError | None, at: datetime) -> None: ...
-    async def give_up(
-        self,
-        record: OutboxRecord,
-        outcome: str,
-        error: ChannelError | None,
-        now: datetime,
-        follow_up: dict[str, Any] | None = None,
-    ) -> None:
-        """Record a final failure (`outcome`), optionally enqueueing a follow-up message in its place."""
+    async def settle(self, outcomes: Sequence[Settled]) -> None:
+        """Record what became of claimed messages, all in one transaction."""
         ...
 
 

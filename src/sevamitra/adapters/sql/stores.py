@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -55,6 +55,7 @@ from sevamitra.core.ports import (
     ResolvedGrievance,
     ReturnedApplication,
     Sealer,
+    Settled,
 )
 from sevamitra.core.workflow import OPEN, Case, distance_m, resubmitted
 
@@ -334,6 +335,7 @@ class SqlCitizenTurn:
     _done: list[tuple[int, str | None]] = field(default_factory=list)
     _outbox: list[dict[str, Any]] = field(default_factory=list)
     _save: tuple[dict[str, Any], Recipient] | None = None
+    _existed: bool = False  # whether the citizen's conversation was stored before this turn
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self._done.append((record.id, error))
@@ -591,28 +593,60 @@ class SqlCitizenTurn:
         )
         return result.rowcount == 1
 
-    async def flush(self, existed: bool) -> None:
-        c = self.connection
-        if self._save is not None:
-            state, recipient = self._save
+    @property
+    def existed(self) -> bool:
+        return self._existed
+
+
+async def _flush(connection: AsyncConnection, turns: Sequence[SqlCitizenTurn]) -> None:
+    """Write what a batch of turns decided, a few statements for all of them."""
+    updated: list[dict[str, Any]] = []
+    created: list[dict[str, Any]] = []
+    queued: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
+    for turn in turns:
+        if turn._save is not None:
+            state, recipient = turn._save
             values = {
-                "state": seal_json(self.sealer, state),
+                "state": seal_json(turn.sealer, state),
                 "wa_id": recipient.wa_id,
                 "user_id": recipient.user_id,
-                "updated_at": self._now,
+                "updated_at": turn._now,
             }
-            if existed:
-                await c.execute(update(conversations).where(conversations.c.address == self.address).values(values))
+            if turn.existed:
+                updated.append({f"_{name}": value for name, value in values.items()} | {"_address": turn.address})
             else:
-                await c.execute(insert(conversations).values(address=self.address, created_at=self._now, **values))
-        if self._outbox:
-            await c.execute(insert(outbox), self._outbox)
-        for record_id, error in self._done:
-            await c.execute(
-                update(inbox)
-                .where(inbox.c.id == record_id)
-                .values(state="failed" if error else "done", processed_at=self._now, error=error)
-            )
+                created.append({**values, "address": turn.address, "created_at": turn._now})
+        queued += turn._outbox
+        done += [
+            {"_id": record_id, "_state": "failed" if error else "done", "_at": turn._now, "_error": error}
+            for record_id, error in turn._done
+        ]
+    if updated:
+        await connection.execute(_UPDATE_CONVERSATION, updated)
+    if created:
+        await connection.execute(insert(conversations), created)
+    if queued:
+        await connection.execute(insert(outbox), queued)
+    if done:
+        await connection.execute(_MARK_PROCESSED, done)
+
+
+_UPDATE_CONVERSATION = (
+    update(conversations)
+    .where(conversations.c.address == bindparam("_address"))
+    .values(
+        state=bindparam("_state"),
+        wa_id=bindparam("_wa_id"),
+        user_id=bindparam("_user_id"),
+        updated_at=bindparam("_updated_at"),
+    )
+)
+_MARK_PROCESSED = (
+    update(inbox)
+    .where(inbox.c.id == bindparam("_id"))
+    .values(state=bindparam("_state"), processed_at=bindparam("_at"), error=bindparam("_error"))
+)
 
 
 class SqlConversations:
@@ -634,30 +668,56 @@ class SqlConversations:
 
     @asynccontextmanager
     async def turn(self, address: str, now: datetime) -> AsyncIterator[SqlCitizenTurn | None]:
+        async with self.turns([address], now) as turns:
+            yield turns[0] if turns else None
+
+    @asynccontextmanager
+    async def turns(self, addresses: Sequence[str], now: datetime) -> AsyncIterator[list[SqlCitizenTurn]]:
         async with self.engine.begin() as connection:
-            if not self.sqlite:
-                locked = await connection.scalar(
-                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(address)}
-                )
-                if not locked:
-                    yield None
-                    return
+            locked = list(addresses)
+            if not self.sqlite and locked:
+                keys = [_lock_key(address) for address in locked]
+                found = await connection.execute(_TRY_LOCKS, {"addresses": locked, "keys": keys})
+                held = {row.address for row in found}
+                locked = [address for address in locked if address in held]
+            if not locked:
+                yield []
+                return
             rows = await connection.execute(
                 select(inbox)
-                .where(inbox.c.address == address, inbox.c.state == "pending", inbox.c.kind == "message")
+                .where(inbox.c.address.in_(locked), inbox.c.state == "pending", inbox.c.kind == "message")
                 .order_by(inbox.c.id)
             )
-            sealed = await connection.scalar(select(conversations.c.state).where(conversations.c.address == address))
-            turn = SqlCitizenTurn(
-                connection=connection,
-                sealer=self.sealer,
-                address=address,
-                pending=[_record(r) for r in rows],
-                state=unseal_json(self.sealer, sealed) if sealed is not None else None,
-                _now=now,
+            pending: dict[str, list[InboxRecord]] = {address: [] for address in locked}
+            for row in rows:
+                pending[row.address].append(_record(row))
+            found_states = await connection.execute(
+                select(conversations.c.address, conversations.c.state).where(conversations.c.address.in_(locked))
             )
-            yield turn
-            await turn.flush(existed=sealed is not None)
+            sealed = {row.address: row.state for row in found_states}
+            turns = [
+                SqlCitizenTurn(
+                    connection=connection,
+                    sealer=self.sealer,
+                    address=address,
+                    pending=pending[address],
+                    state=unseal_json(self.sealer, sealed[address]) if address in sealed else None,
+                    _now=now,
+                    _existed=address in sealed,
+                )
+                for address in locked
+            ]
+            yield turns
+            await _flush(connection, turns)
+
+
+# Each citizen's lock for this transaction, where no other worker holds it; the citizens locked.
+_TRY_LOCKS = text(
+    """
+    SELECT a.address FROM unnest(CAST(:addresses AS text[]), CAST(:keys AS bigint[])) AS a(address, key)
+    WHERE pg_try_advisory_xact_lock(a.key)
+    """
+)
 
 
 async def insert_certificate(connection: AsyncConnection, certificate: IssuedCertificate) -> None:
@@ -718,32 +778,48 @@ def _error_values(error: ChannelError | None) -> dict[str, Any]:
 
 
 class SqlOutbox:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, run_length: int = 20) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine)
+        self.run_length = run_length  # the most messages of one citizen claimed at once
 
     async def claim(self, limit: int, now: datetime, lease_seconds: float) -> list[OutboxRecord]:
         earlier = outbox.alias("earlier")
-        due = or_(
-            and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
-            and_(outbox.c.state == "sending", outbox.c.lease_until < now),
-        )
         blocked = exists().where(
             earlier.c.address == outbox.c.address,
             earlier.c.id < outbox.c.id,
             earlier.c.state.in_(("pending", "sending")),
         )
-        query = select(outbox).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
+        # The head's lock (skipped by other senders) holds the whole queue: a later message of the same
+        # citizen is never a head while an earlier one waits.
+        heads = select(outbox.c.id, outbox.c.address).where(_due(now), ~blocked).order_by(outbox.c.id).limit(limit)
         if not self.sqlite:
-            query = query.with_for_update(skip_locked=True, of=outbox)
+            heads = heads.with_for_update(skip_locked=True, of=outbox)
         async with self.engine.begin() as connection:
-            rows = list(await connection.execute(query))
-            if rows:
-                await connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_([r.id for r in rows]))
-                    .values(state="sending", lease_until=now + timedelta(seconds=lease_seconds))
-                )
+            first = {r.address: r.id for r in await connection.execute(heads)}
+            if not first:
+                return []
+            queued = (
+                select(outbox, _due(now).label("due"))
+                .where(outbox.c.address.in_(list(first)), outbox.c.state.in_(("pending", "sending")))
+                .order_by(outbox.c.address, outbox.c.id)
+            )
+            runs: dict[str, list[Any]] = {address: [] for address in first}
+            ended: set[str] = set()  # a queue's run ends at its first message not due (a retry waiting)
+            for row in await connection.execute(queued):
+                run = runs[row.address]
+                if row.address in ended or row.id < first[row.address]:
+                    continue
+                if not row.due or len(run) >= self.run_length:
+                    ended.add(row.address)
+                    continue
+                run.append(row)
+            rows = sorted((r for run in runs.values() for r in run), key=lambda r: r.id)
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r.id for r in rows]))
+                .values(state="sending", lease_until=now + timedelta(seconds=lease_seconds))
+            )
         return [
             OutboxRecord(
                 id=r.id,
@@ -755,41 +831,48 @@ class SqlOutbox:
             for r in rows
         ]
 
-    async def _set(self, record: OutboxRecord, **values: Any) -> None:
+    async def settle(self, outcomes: Sequence[Settled]) -> None:
+        sent = [
+            {"_id": o.record.id, "_message_id": o.message_id, "_at": o.at, "_attempts": o.record.attempts + 1}
+            for o in outcomes
+            if o.state == "sent"
+        ]
         async with self.engine.begin() as connection:
-            await connection.execute(update(outbox).where(outbox.c.id == record.id).values(**values))
+            if sent:
+                await connection.execute(_MARK_SENT, sent)
+            for o in outcomes:
+                if o.state == "sent":
+                    continue
+                attempts = o.record.attempts + (1 if o.tried else 0)
+                values: dict[str, Any] = {"state": o.state, "attempts": attempts, "lease_until": None}
+                if o.state == "pending":
+                    values["next_attempt_at"] = o.at
+                await connection.execute(
+                    update(outbox).where(outbox.c.id == o.record.id).values(**values, **_error_values(o.error))
+                )
+                if o.follow_up is not None:
+                    await enqueue_message(connection, o.record.address, o.record.recipient, o.follow_up, o.at)
 
-    async def sent(self, record: OutboxRecord, message_id: str | None, now: datetime) -> None:
-        await self._set(
-            record, state="sent", message_id=message_id, sent_at=now, attempts=record.attempts + 1, lease_until=None
-        )
 
-    async def retry(self, record: OutboxRecord, error: ChannelError | None, at: datetime) -> None:
-        await self._set(
-            record,
-            state="pending",
-            attempts=record.attempts + 1,
-            next_attempt_at=at,
-            lease_until=None,
-            **_error_values(error),
-        )
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("_id"))
+    .values(
+        state="sent",
+        message_id=bindparam("_message_id"),
+        sent_at=bindparam("_at"),
+        attempts=bindparam("_attempts"),
+        lease_until=None,
+    )
+)
 
-    async def give_up(
-        self,
-        record: OutboxRecord,
-        outcome: str,
-        error: ChannelError | None,
-        now: datetime,
-        follow_up: dict[str, Any] | None = None,
-    ) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                update(outbox)
-                .where(outbox.c.id == record.id)
-                .values(state=outcome, attempts=record.attempts + 1, lease_until=None, **_error_values(error))
-            )
-            if follow_up is not None:
-                await enqueue_message(connection, record.address, record.recipient, follow_up, now)
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """An outbox message ready to go: pending and due, or left sending by a sender whose lease ran out."""
+    return or_(
+        and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
+        and_(outbox.c.state == "sending", outbox.c.lease_until < now),
+    )
 
 
 class SqlStatuses:
