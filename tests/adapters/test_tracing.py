@@ -61,6 +61,26 @@ async def test_a_request_to_healthz_is_a_server_span(tmp_path: Path, monkeypatch
     assert server.resource.attributes["service.name"] == "sevamitra"
 
 
+async def test_spans_name_the_route_never_the_path_or_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exported = InMemorySpanExporter()
+    monkeypatch.setattr(tracing, "exporter_from_environment", lambda: exported)
+    platform = build(settings_for(tmp_path, tracing_on=True))
+    secret = "verify-token-never-in-a-span"
+    try:
+        app = create_app(platform, run_worker=False)
+        await get(app, f"/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={secret}&hub.challenge=7")
+        await get(app, "/p/12/0123456789abcdef0123456789abcdef.jpg")  # a photo link: its signature is a key
+        await get(app, "/no-such-page/with-a-token")
+        app.state.tracer_provider.force_flush()
+    finally:
+        await platform.aclose()
+    servers = [s for s in exported.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert [s.name for s in servers] == ["GET /webhooks/whatsapp", "GET /p/{id}/{signature}.jpg", "GET"]
+    for server in servers:
+        shown = repr(dict(server.attributes or {})) + server.name
+        assert secret not in shown and "0123456789abcdef" not in shown and "with-a-token" not in shown
+
+
 async def test_spans_inside_a_request_are_its_children() -> None:
     async def work(_: Request) -> Response:
         with span("turn", citizen_count=1):

@@ -1,6 +1,8 @@
 """OpenTelemetry traces (optional extra `tracing`; on with `SEVAMITRA_TRACING=true`).
 
-Every HTTP request becomes a server span. Spans leave by OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT`
+Every HTTP request becomes a server span, named by its route's template (`GET /pay/{token}`), never
+by its path or query, which may carry tokens (pay links, photo links, the webhook's verify token).
+Spans leave by OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT`
 (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set and `opentelemetry-exporter-otlp` is installed,
 configured by the SDK's own `OTEL_*` variables; else they are written to the console, and
 `OTEL_TRACES_EXPORTER=none` drops them. This module is the only one that imports OpenTelemetry.
@@ -11,8 +13,9 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -20,10 +23,12 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from starlette.applications import Starlette
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 _tracer: trace.Tracer | None = None  # the last installed provider's, for `span`
 
+URL_ATTRIBUTES = ("http.target", "http.url", "url.path", "url.full")  # old and new semantic conventions
 OTLP_EXPORTERS = {
     "grpc": "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
     "http/protobuf": "opentelemetry.exporter.otlp.proto.http.trace_exporter",
@@ -59,9 +64,38 @@ def install_tracing(app: Starlette, service_name: str, exporter: SpanExporter | 
         provider.add_span_processor(BatchSpanProcessor(chosen))
     trace.set_tracer_provider(provider)  # for libraries' own spans; OpenTelemetry keeps the first one set
     _tracer = provider.get_tracer("sevamitra")
-    app.add_middleware(OpenTelemetryMiddleware, tracer_provider=provider)
+    app.add_middleware(
+        OpenTelemetryMiddleware,
+        tracer_provider=provider,
+        default_span_details=lambda scope: _span_details(app, scope),
+        server_request_hook=lambda server_span, scope: _without_path(app, server_span, scope),
+    )
     app.state.tracer_provider = provider
     return provider
+
+
+def _route(app: Starlette, scope: MutableMapping[str, Any]) -> str:
+    """The template of the route that will answer (`/pay/{token}`); "" when none matches."""
+    for route in app.router.routes:
+        if route.matches(scope)[0] is Match.FULL:
+            return str(getattr(route, "path", ""))
+    return ""
+
+
+def _span_details(app: Starlette, scope: MutableMapping[str, Any]) -> tuple[str, dict[str, str]]:
+    method, route = str(scope.get("method", "HTTP")), _route(app, scope)
+    return (f"{method} {route}" if route else method), ({"http.route": route} if route else {})
+
+
+def _without_path(app: Starlette, server_span: trace.Span, scope: MutableMapping[str, Any]) -> None:
+    """The request's path and query replaced by the route's template in the span's attributes."""
+    recorded = getattr(server_span, "attributes", None) or {}
+    route = _route(app, scope)
+    for key in URL_ATTRIBUTES:
+        if key in recorded:
+            server_span.set_attribute(key, route)
+    if "url.query" in recorded:
+        server_span.set_attribute("url.query", "")
 
 
 @contextmanager
