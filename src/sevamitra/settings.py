@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     data_key: SecretStr = SecretStr(DEV_DATA_KEY)  # seals personal data at rest (base64 of 32 bytes)
     whatsapp_phone_number_id: str = "106540352242922"
     whatsapp_display_phone_number: str = "919552300009"
+    # The deployment's other WhatsApp numbers (e.g. one per department), phone number id → display number,
+    # as JSON: '{"106540352242923": "919552300010"}'. Each citizen is answered from the number they wrote to,
+    # within that number's own send budget; one access token serves them all (a system user's).
+    whatsapp_numbers: dict[str, str] = {}
     graph_api_url: str = "https://graph.facebook.com"
     graph_api_version: str = "v23.0"
     public_url: str = "http://127.0.0.1:8000"

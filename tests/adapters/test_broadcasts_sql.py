@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sevamitra.actions.broadcast import compose
-from sevamitra.actions.send import Sender
+from sevamitra.actions.send import LocalSendBudget, Sender
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.sql.stores import SqlOutbox
 from sevamitra.adapters.sql.subscriptions import SqlBroadcasts, SqlSubscriptions, Subscription
@@ -24,7 +24,6 @@ from sevamitra.adapters.whatsapp.graph import GraphMessenger
 from sevamitra.bootstrap import load_texts
 from sevamitra.core.broadcasts import EMERGENCY_PREFIX, Broadcast
 from sevamitra.core.messages import Recipient
-from sevamitra.core.ratelimit import TokenBucket
 from sevamitra.testing.clock import FixedClock
 
 NOW = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
@@ -266,7 +265,8 @@ async def test_the_senders_rate_limit_holds_while_it_drains_a_broadcast(engine: 
                 client, base_url="https://graph.test", version="v23.0", phone_number_id="1", access_token="t"
             ),
             clock=FixedClock(NOW),
-            bucket=TokenBucket(rate=rate, capacity=capacity),
+            budget=LocalSendBudget(rate=rate, capacity=capacity),
+            number="1",
             jitter=lambda: 0.0,
         )
         started = time.monotonic()

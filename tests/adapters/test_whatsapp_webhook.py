@@ -160,6 +160,7 @@ def test_a_text_message_carries_its_body_sender_and_aware_utc_time(example: Any)
         sender=Sender(wa_id="16505551234", name="Sheena Nelson"),
         sent_at=datetime(2025, 6, 8, 20, 59, 43, tzinfo=UTC),
         body="Does it come in another color?",
+        number="106540352242922",  # the business number it was sent to, from the update's metadata
     )
 
 
@@ -302,7 +303,8 @@ def one_message(msg: dict[str, Any], **change: Any) -> bytes:
 
 
 def common(message_id: str = "wamid.in.1") -> dict[str, Any]:
-    return {"message_id": message_id, "sender": Sender(wa_id=WA_ID, name="Lakshmi"), "sent_at": SENT_AT}
+    sender = Sender(wa_id=WA_ID, name="Lakshmi")
+    return {"message_id": message_id, "sender": sender, "sent_at": SENT_AT, "number": METADATA["phone_number_id"]}
 
 
 OUT_OF_WINDOW = {

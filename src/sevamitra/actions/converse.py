@@ -127,7 +127,7 @@ async def _converse_batch(turns: Turns, addresses: list[str]) -> int:
                     log.warning("inbox item %s is not a message; set aside", record.id)
                     turn.done(record, error="not a message")
                     continue
-                recipient = Recipient.of(event.sender)
+                recipient = Recipient.of(event.sender, via=event.number)  # answered from the number written to
                 with bound(MESSAGE_ID, event.message_id):  # on the log lines of this message's turn
                     state, replies = await respond(
                         turns.context,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -47,14 +47,20 @@ class Sender:
     outbox: Outbox
     messenger: Messenger
     clock: Clock
-    budget: SendBudget  # the number's sends a second, shared by every process that sends for it
-    number: str  # the WhatsApp number (phone number id) that sends
+    budget: SendBudget  # each number's sends a second, shared by every process that sends for it
+    number: str  # the main WhatsApp number (phone number id), which `messenger` sends from
     jitter: Callable[[], float]  # uniform in [0, 1)
     max_attempts: int = 8
     reengagement_template: TemplateOut | None = None
     lease_seconds: float = 60.0
     monotonic: Callable[[], float] = time.monotonic
     speak: TextToSpeech | None = None  # spoken replies: synthesised, uploaded, then sent as audio
+    others: Mapping[str, Messenger] = field(default_factory=dict)  # the deployment's other numbers, by id
+
+    def _number(self, record: OutboxRecord) -> str:
+        """The number that answers: the one the citizen last wrote to, when this deployment serves it."""
+        via = record.recipient.via
+        return via if via is not None and via in self.others else self.number
 
     async def drain(self, limit: int = 200) -> int:
         """Send what is due for up to `limit` citizens: each citizen's messages one after another, in order,
@@ -63,8 +69,13 @@ class Sender:
         if not records:
             return 0
         started = self.monotonic()
-        waits = await self.budget.take(self.number, len(records))
-        due = {record.id: started + wait for record, wait in zip(records, waits, strict=True)}
+        by_number: dict[str, list[OutboxRecord]] = {}
+        for record in records:
+            by_number.setdefault(self._number(record), []).append(record)
+        due: dict[int, float] = {}
+        for number, sending in by_number.items():  # each number within its own budget
+            waits = await self.budget.take(number, len(sending))
+            due |= {record.id: started + wait for record, wait in zip(sending, waits, strict=True)}
         runs: dict[str, list[OutboxRecord]] = {}
         for record in records:
             runs.setdefault(record.address, []).append(record)
@@ -87,14 +98,16 @@ class Sender:
         return outcomes
 
     async def _send(self, record: OutboxRecord) -> Settled:
+        number = self._number(record)
+        messenger = self.others[number] if number != self.number else self.messenger
         payload = dict(record.payload)
         fallback = payload.pop("fallback", None)  # the template for this message outside the 24-hour window
         message = outbound_from_dict(payload)
         if isinstance(message, SpeechOut):
-            voiced = await self._voiced(message)
-            result = voiced if isinstance(voiced, SendResult) else await self.messenger.send(record.recipient, voiced)
+            voiced = await self._voiced(message, messenger)
+            result = voiced if isinstance(voiced, SendResult) else await messenger.send(record.recipient, voiced)
         else:
-            result = await self.messenger.send(record.recipient, message)
+            result = await messenger.send(record.recipient, message)
         now = self.clock.now()
         attempts = record.attempts + 1
         error = result.error
@@ -116,7 +129,7 @@ class Sender:
                 return Settled(record=record, state="failed", at=now, error=error)
         raise AssertionError("every next step is handled above")  # pragma: no cover
 
-    async def _voiced(self, message: SpeechOut) -> Outbound | SendResult:
+    async def _voiced(self, message: SpeechOut, messenger: Messenger) -> Outbound | SendResult:
         """The reply as an uploaded voice note, or why not: no voice for it (given up), or a failed upload
         (retried like any transient failure)."""
         if self.speak is None:
@@ -126,7 +139,7 @@ class Sender:
         except SpeechError as exc:
             return SendResult(ok=False, error=ChannelError(code=0, title=f"speech: {exc}"))
         try:
-            media_id = await self.messenger.upload_media(audio, "audio/ogg", "reply.ogg")
+            media_id = await messenger.upload_media(audio, "audio/ogg", "reply.ogg")
         except Exception as exc:  # the channel's failure, whatever its adapter raises: try again later
             log.warning("a spoken reply could not be uploaded: %s", exc)
             return SendResult(ok=False, retryable=True, error=ChannelError(code=0, title="audio upload failed"))

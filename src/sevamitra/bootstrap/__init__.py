@@ -331,14 +331,18 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
     clock = clock or SystemClock()
     http = http or outbound_http()
     metrics = PrometheusMeter()
-    messenger = GraphMessenger(
-        http,
-        base_url=settings.graph_api_url.rstrip("/"),
-        version=settings.graph_api_version,
-        phone_number_id=settings.whatsapp_phone_number_id,
-        access_token=settings.whatsapp_access_token.get_secret_value(),
-        meter=metrics,
-    )
+    messengers = {
+        number: GraphMessenger(
+            http,
+            base_url=settings.graph_api_url.rstrip("/"),
+            version=settings.graph_api_version,
+            phone_number_id=number,
+            access_token=settings.whatsapp_access_token.get_secret_value(),
+            meter=metrics,
+        )
+        for number in (settings.whatsapp_phone_number_id, *settings.whatsapp_numbers)
+    }
+    messenger = messengers.pop(settings.whatsapp_phone_number_id)
     outbox = SqlOutbox(engine)
     sealer = AesGcmSealer.from_secret(settings.data_key.get_secret_value())
     keys = KeyRing(store=SqlKeys(engine), sealer=sealer, clock=clock)
@@ -374,6 +378,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             else None
         ),
         speak=text_to_speech(settings, http=http),
+        others=messengers,
     )
     provider = payment_provider(settings, http)
     return Platform(

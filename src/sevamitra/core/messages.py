@@ -37,6 +37,7 @@ class Inbound:
     sender: Sender
     sent_at: datetime
     context_message_id: str | None = None  # the message this one replies to, if any
+    number: str | None = None  # the business number (phone number id) it was sent to; None: the main one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -354,10 +355,11 @@ class Recipient:
 
     wa_id: str | None = None
     user_id: str | None = None
+    via: str | None = None  # the business number (phone number id) that speaks to them; None: the main one
 
     @staticmethod
-    def of(sender: Sender) -> Recipient:
-        return Recipient(wa_id=sender.wa_id, user_id=sender.user_id)
+    def of(sender: Sender, via: str | None = None) -> Recipient:
+        return Recipient(wa_id=sender.wa_id, user_id=sender.user_id, via=via)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -91,7 +91,10 @@ class SqlInbox:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = sqlite_insert if is_sqlite(engine) else pg_insert
+        insert_ = sqlite_insert if is_sqlite(engine) else pg_insert
+        # the keys it inserted, not those already there: executemany with RETURNING becomes
+        # multi-row INSERTs (SQLAlchemy's insertmanyvalues), one round trip per ~1000 rows
+        self._statement = insert_(inbox).on_conflict_do_nothing(index_elements=["key"]).returning(inbox.c.key)
         self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[int]]] = []
         self._committing = False
 
@@ -123,12 +126,18 @@ class SqlInbox:
             self._committing = False
 
     async def _commit(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[int]]]) -> list[int]:
-        statement = self._insert(inbox).on_conflict_do_nothing(index_elements=["key"])
-        counts = []
+        """One multi-row INSERT for the whole batch; each caller counts the keys it stored."""
         async with self.engine.begin() as connection:
-            for rows, _ in batch:
-                result = await connection.execute(statement, rows)
-                counts.append(max(result.rowcount, 0))
+            result = await connection.execute(self._statement, [row for rows, _ in batch for row in rows])
+            stored = set(result.scalars())
+        counts = []
+        for rows, _ in batch:
+            count = 0
+            for row in rows:
+                if row["key"] in stored:  # a key twice in a batch: only the first caller stored it
+                    stored.discard(row["key"])
+                    count += 1
+            counts.append(count)
         return counts
 
     @staticmethod
@@ -611,6 +620,7 @@ async def _flush(connection: AsyncConnection, turns: Sequence[SqlCitizenTurn]) -
                 "state": seal_json(turn.sealer, state),
                 "wa_id": recipient.wa_id,
                 "user_id": recipient.user_id,
+                "number": recipient.via,
                 "updated_at": turn._now,
             }
             if turn.existed:
@@ -639,6 +649,7 @@ _UPDATE_CONVERSATION = (
         state=bindparam("_state"),
         wa_id=bindparam("_wa_id"),
         user_id=bindparam("_user_id"),
+        number=bindparam("_number"),
         updated_at=bindparam("_updated_at"),
     )
 )
@@ -800,7 +811,8 @@ class SqlOutbox:
             if not first:
                 return []
             queued = (
-                select(outbox, _due(now).label("due"))
+                select(outbox, _due(now).label("due"), conversations.c.number.label("via"))
+                .select_from(outbox.outerjoin(conversations, conversations.c.address == outbox.c.address))
                 .where(outbox.c.address.in_(list(first)), outbox.c.state.in_(("pending", "sending")))
                 .order_by(outbox.c.address, outbox.c.id)
             )
@@ -824,7 +836,7 @@ class SqlOutbox:
             OutboxRecord(
                 id=r.id,
                 address=r.address,
-                recipient=Recipient(wa_id=r.wa_id, user_id=r.user_id),
+                recipient=Recipient(wa_id=r.wa_id, user_id=r.user_id, via=r.via),
                 payload=r.payload,
                 attempts=r.attempts,
             )

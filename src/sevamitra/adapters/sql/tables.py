@@ -81,6 +81,7 @@ conversations = Table(
     Column("address", String(64), primary_key=True),
     Column("wa_id", String(32)),
     Column("user_id", String(64)),
+    Column("number", String(32)),  # the business number they last wrote to (answers them); None: the main one
     Column("state", Text, nullable=False),  # sealed JSON: a draft holds personal data
     Column("created_at", Stamp, nullable=False),
     Column("updated_at", Stamp, nullable=False),

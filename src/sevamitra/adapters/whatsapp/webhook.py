@@ -348,6 +348,12 @@ def parse_item(kind: str, fragment: dict[str, Any]) -> Event | None:
     return None
 
 
+def _phone_number_id(metadata: object) -> str | None:
+    """The business number a message was sent to, from the update's `metadata`."""
+    number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    return number if isinstance(number, str) and number else None
+
+
 def _parse_message(fragment: dict[str, Any]) -> Inbound:
     raw = fragment.get("message")
     message = _Message.model_validate(raw)
@@ -356,6 +362,7 @@ def _parse_message(fragment: dict[str, Any]) -> Inbound:
         "sender": _sender(message, fragment.get("contact")),
         "sent_at": message.timestamp,
         "context_message_id": _context_id(message.context),
+        "number": _phone_number_id(fragment.get("metadata")),
     }
     body = raw.get(message.type) if isinstance(raw, dict) else None
     build = _BUILDERS.get(message.type)
