@@ -220,7 +220,7 @@ class Platform:
         """Work until `stop` is set: turns, sends and the rest each in a loop of its own, so that replies
         leave while the next turns are worked out."""
         await asyncio.gather(
-            _loop(stop, self._turns_round, self.wake),
+            _loop(stop, self._turns_round, self.wake, longest=0.1),  # another process's webhooks wake no one here
             _loop(stop, self._sends_round, self.sending),
             _loop(stop, self._chores_round, asyncio.Event()),
         )
@@ -240,8 +240,10 @@ class Platform:
             await self.read_engine.dispose()
 
 
-async def _loop(stop: asyncio.Event, work: Callable[[], Awaitable[int]], wake: asyncio.Event) -> None:
-    """Rounds of `work` until `stop`; idle waits grow to half a second, or end when `wake` is set."""
+async def _loop(
+    stop: asyncio.Event, work: Callable[[], Awaitable[int]], wake: asyncio.Event, *, longest: float = 0.5
+) -> None:
+    """Rounds of `work` until `stop`; idle waits grow to `longest` seconds, or end when `wake` is set."""
     idle = 0.01
     while not stop.is_set():
         wake.clear()  # before the round: a wake-up during it is not lost
@@ -256,7 +258,7 @@ async def _loop(stop: asyncio.Event, work: Callable[[], Awaitable[int]], wake: a
         try:
             await asyncio.wait_for(wake.wait(), timeout=idle)
         except TimeoutError:
-            idle = min(idle * 2, 0.5)
+            idle = min(idle * 2, longest)
 
 
 def build_context(settings: Settings) -> Context:
