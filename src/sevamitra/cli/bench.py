@@ -696,6 +696,9 @@ def measure_ingest(
         workdir = Path(tmp)
         url = database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
         env = _platform_env(url, app_secret)
+        # `serve --no-worker` never converses; left on, a first start embeds the catalogue in a background
+        # thread for tens of seconds (until it is cached), on a core the measurement needs
+        env["SEVAMITRA_ASSISTANT_EMBEDDINGS"] = "false"
         migrated = subprocess.run([*_CLI, "migrate"], env=env, capture_output=True, check=False)  # noqa: S603 (our own argv)
         if migrated.returncode != 0:
             raise BenchFailed(f"`sevamitra migrate` failed:\n{migrated.stderr.decode(errors='replace')[-2000:]}")

@@ -60,12 +60,16 @@ class InboxItem:
 # ---------------------------------------------------------------- wire format
 
 
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _unix_seconds(value: object) -> datetime:
     """Meta's timestamps: unix seconds, as a string of digits (or, leniently, an int)."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 253_402_300_800:
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
+        return _EPOCH + timedelta(seconds=value)
     raise ValueError("expected unix seconds")
 
 
@@ -224,7 +228,7 @@ def split_update(raw_body: bytes) -> list[InboxItem]:
     A body that is not a webhook update at all becomes one "unreadable" item.
     """
     try:
-        data = json.loads(raw_body.decode("utf-8"), parse_constant=_reject_constant)
+        data = _DECODER.decode(raw_body.decode("utf-8"))
         update = _Update.model_validate(data)
     except (ValueError, RecursionError):  # includes UnicodeDecodeError and ValidationError
         text = raw_body[: 4 * _RAW_CAP].decode("utf-8", errors="replace")[:_RAW_CAP]
@@ -253,13 +257,15 @@ def _message_item(raw: object, metadata: object, contacts: list[dict[str, Any]])
         message = _Message.model_validate(raw)
     except ValidationError:
         return _unreadable_part(raw)
-    contact = _matching_contact(message, contacts)
-    sender = _sender(message, contact)
+    raw_contact, contact = _matching_contact(message, contacts)
+    # the address of `_sender(message, raw_contact)`, without validating the contact again
+    wa_id = message.from_ or (contact.wa_id if contact else None)
+    user_id = message.from_user_id or (contact.user_id if contact else None)
     return InboxItem(
         key=message.id,
         kind="message",
-        address=sender.address or None,
-        fragment={"metadata": metadata, "contact": contact, "message": raw},
+        address=wa_id or user_id or None,
+        fragment={"metadata": metadata, "contact": raw_contact, "message": raw},
     )
 
 
@@ -278,17 +284,20 @@ def _status_item(raw: object, metadata: object) -> InboxItem:
     )
 
 
-def _matching_contact(message: _Message, contacts: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The sender's `contacts[]` entry: matched by phone or user id, else a sole entry naming no one else."""
+def _matching_contact(
+    message: _Message, contacts: list[dict[str, Any]]
+) -> tuple[dict[str, Any], _Contact] | tuple[None, None]:
+    """The sender's `contacts[]` entry, raw and read: matched by phone or user id, else a sole entry
+    naming no one else."""
     parsed = [(raw, contact) for raw in contacts if (contact := _contact(raw)) is not None]
     for raw, contact in parsed:
         if _same(message.from_, contact.wa_id) or _same(message.from_user_id, contact.user_id):
-            return raw
+            return raw, contact
     if len(parsed) == 1:
         raw, contact = parsed[0]
         if not (_clash(message.from_, contact.wa_id) or _clash(message.from_user_id, contact.user_id)):
-            return raw
-    return None
+            return raw, contact
+    return None, None
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -326,6 +335,9 @@ def _as_list(value: object) -> list[Any]:
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # json.loads would build one per call
 
 
 # ---------------------------------------------------------------- parsing
