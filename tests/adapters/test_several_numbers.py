@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,20 @@ def update(number: str, wa_id: str, text: str, message_id: str) -> bytes:
     return encode(message_update(config, name="Citizen", wa_id=wa_id, user_id=f"IN.{wa_id}", message=message))
 
 
+def settings_for(database_url: str, tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        graph_api_url="https://graph.test",
+        whatsapp_phone_number_id=MAIN,
+        speech_backend="none",
+        assistant_embeddings=False,
+        cache_dir=tmp_path / "cache",
+        keys_dir=tmp_path / "keys",
+        log_dir=tmp_path / "tlog",
+        **extra,
+    )
+
+
 async def test_each_citizen_is_answered_from_the_number_they_wrote_to(database_url: str, tmp_path: Path) -> None:
     sent: list[tuple[str, str]] = []  # (number, citizen) of each message the Graph API was asked to send
     ids = itertools.count(1)
@@ -39,17 +54,7 @@ async def test_each_citizen_is_answered_from_the_number_they_wrote_to(database_u
         sent.append((number, body["to"]))
         return httpx.Response(200, json={"messages": [{"id": f"wamid.out.{next(ids)}"}]})
 
-    settings = Settings(
-        database_url=database_url,
-        graph_api_url="https://graph.test",
-        whatsapp_phone_number_id=MAIN,
-        whatsapp_numbers={REVENUE: "919552300099"},
-        speech_backend="none",
-        assistant_embeddings=False,
-        cache_dir=tmp_path / "cache",
-        keys_dir=tmp_path / "keys",
-        log_dir=tmp_path / "tlog",
-    )
+    settings = settings_for(database_url, tmp_path, whatsapp_numbers={REVENUE: "919552300099"})
     platform = build(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(graph)), clock=FixedClock())
     try:
         await platform.start()
@@ -88,16 +93,7 @@ async def test_a_number_the_deployment_does_not_serve_is_answered_from_the_main_
         numbers.append(request.url.path.split("/")[2])
         return httpx.Response(200, json={"messages": [{"id": f"wamid.out.{len(numbers)}"}]})
 
-    settings = Settings(
-        database_url=database_url,
-        graph_api_url="https://graph.test",
-        whatsapp_phone_number_id=MAIN,
-        speech_backend="none",
-        assistant_embeddings=False,
-        cache_dir=tmp_path / "cache",
-        keys_dir=tmp_path / "keys",
-        log_dir=tmp_path / "tlog",
-    )
+    settings = settings_for(database_url, tmp_path)
     platform = build(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(graph)), clock=FixedClock())
     try:
         await platform.start()
