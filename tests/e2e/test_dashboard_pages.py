@@ -22,11 +22,10 @@ from sevamitra.adapters.officer_auth import totp_code
 from sevamitra.adapters.sql.stores import insert_application
 from sevamitra.bootstrap import Platform, build, build_emulator, load_texts
 from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
-from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
+from sevamitra.core.applications import Status, reference_prefix
 from sevamitra.core.messages import Recipient
-from sevamitra.core.ports import NewApplication
-from sevamitra.core.workflow import applicant_place, next_clock, open_case
 from sevamitra.settings import Settings
+from sevamitra.testing.applications import submitted
 from sevamitra.web.auth import auth_routes
 from sevamitra.web.charter import charter_routes
 from sevamitra.web.dashboard import dashboard_routes
@@ -113,26 +112,8 @@ class Site:
             },
             "mobile": MOBILE,
         }
-        case = open_case(service, answers, now)
         reference = f"{reference_prefix(service)}-{now.year:04d}-{len(self.references) + 1:06d}"
-        application = NewApplication(
-            submission=Submission(
-                service_id=service.id,
-                service_version=service.version,
-                definition_hash=service.definition_hash,
-                language="te",
-                answers=answers,
-            ),
-            recipient=Recipient(wa_id=f"91900000{len(self.references):04d}"),
-            reference_prefix=reference_prefix(service),
-            status=Status.SUBMITTED,
-            submitted_at=now,
-            due_at=due_at(service, now),
-            department_id=service.department_id,
-            district=applicant_place(answers).district or None,
-            case=case,
-            clock_at=next_clock(case, service),
-        )
+        application = submitted(service, answers, now, Recipient(wa_id=f"91900000{len(self.references):04d}"))
         async with platform.cases.engine.begin() as connection:
             await insert_application(connection, platform.cases.sealer, f"wa:{reference}", application, reference)
         self.references[name] = reference
