@@ -419,14 +419,23 @@ class Load:
 
 
 def _process_cpu(pid: int | None) -> float | None:
-    """CPU seconds (user + system) a process has used, from /proc on Linux."""
+    """CPU seconds (user + system) a process and its living descendants have used, from /proc on Linux."""
     if pid is None:
         return None
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_process_cpu(child) or 0.0 for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError):
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return children
 
 
 def _busy_cpu() -> float | None:
@@ -641,6 +650,7 @@ class Figures:
     baseline: TargetResult
     durability: Durability
     database: str  # the kind of database, never its credentials
+    processes: int  # the platform's web processes (the baseline runs one)
     concurrency: int
     warmup_seconds: float
     seconds: float
@@ -660,6 +670,7 @@ def ingest(
     json_path: str | Path | None = None,
     warmup: float = 1.0,
     host: str = "127.0.0.1",
+    processes: int = 1,
 ) -> Figures:
     """Measure both targets; print the table, the ratio and the durability check.
 
@@ -669,7 +680,12 @@ def ingest(
         raise SystemExit("sevamitra bench: seconds must be > 0, warm-up >= 0 and concurrency >= 1")
     try:
         figures = measure_ingest(
-            seconds=seconds, concurrency=concurrency, database_url=database_url, warmup=warmup, host=host
+            seconds=seconds,
+            concurrency=concurrency,
+            database_url=database_url,
+            warmup=warmup,
+            host=host,
+            processes=processes,
         )
     except BenchFailed as error:
         print(f"FAIL: {error}", file=sys.stderr)
@@ -687,9 +703,16 @@ def ingest(
 
 
 def measure_ingest(
-    *, seconds: float, concurrency: int, database_url: str | None, warmup: float, host: str = "127.0.0.1"
+    *,
+    seconds: float,
+    concurrency: int,
+    database_url: str | None,
+    warmup: float,
+    host: str = "127.0.0.1",
+    processes: int = 1,
 ) -> Figures:
-    """Run the platform, then the baseline, each in its own uvicorn subprocess; no printing."""
+    """Run the platform (`processes` web processes), then the baseline (one), each under uvicorn in
+    subprocesses; no printing."""
     app_secret = "bench-" + secrets.token_hex(16)
     deliveries = Deliveries(app_secret)
     with tempfile.TemporaryDirectory(prefix="sevamitra-bench-") as tmp:
@@ -705,7 +728,8 @@ def measure_ingest(
         sqlite_file = _sqlite_path(url)
         before = _count_inbox(sqlite_file) if sqlite_file else 0
 
-        with _running("platform", [*_CLI, "serve", "--no-worker"], env, host, workdir, "/health") as target:
+        serve = [*_CLI, "serve", "--no-worker", "--processes", str(processes)]
+        with _running("platform", serve, env, host, workdir, "/health") as target:
             platform_result = _measure(
                 target, host, deliveries, seconds=seconds, warmup=warmup, concurrency=concurrency, distinct=True
             )
@@ -727,6 +751,7 @@ def measure_ingest(
         baseline=baseline_result,
         durability=durability,
         database=_database_kind(url, fresh=database_url is None),
+        processes=processes,
         concurrency=concurrency,
         warmup_seconds=warmup,
         seconds=seconds,
@@ -815,7 +840,8 @@ def render(figures: Figures) -> str:
         f"durability: platform acknowledged {durability.acknowledged} (warm-up included), {verdict}",
         f"database: {figures.database}",
         f"machine: {where['cpus']} CPUs ({where['cpus_usable']} usable), {where['python']}, {where['platform']}",
-        f"server: {where['server']}",
+        f"server: {where['server']}"
+        + (f"; the platform: {figures.processes} processes" if figures.processes > 1 else ""),
         f"client: {where['client']}",
     ]
     return "\n".join(lines)
@@ -855,6 +881,7 @@ def as_json(figures: Figures) -> dict[str, Any]:
         "ratio_platform_baseline": figures.ratio,
         "durability": {**asdict(durability), "ok": None if durability.stored is None else not durability.failed},
         "database": figures.database,
+        "platform_processes": figures.processes,
         "concurrency": figures.concurrency,
         "warmup_seconds": figures.warmup_seconds,
         "seconds": figures.seconds,

@@ -27,6 +27,13 @@ def _settings() -> Settings:
     return _checked(Settings)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _checked(read: Callable[[], T]) -> T:
     """Settings read from the environment, or the command ends saying what is wrong with them."""
     try:
@@ -45,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-worker", action="store_true", help="only accept webhooks; run `worker` elsewhere")
+    serve.add_argument(
+        "--processes", type=_positive, default=1, help="web processes sharing the port (more than 1: web only)"
+    )
 
     commands.add_parser("worker", help="the turn worker and outbound sender only")
     commands.add_parser("migrate", help="create or upgrade the database schema")
@@ -117,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     bench.add_argument("--services", type=int, default=5000, help="catalogue: how many synthetic services")
     bench.add_argument("--seconds", type=float, default=10.0)
     bench.add_argument("--concurrency", type=int, default=32)
+    bench.add_argument("--processes", type=_positive, default=1, help="ingest: the platform's web processes")
     bench.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up before each timed window")
     bench.add_argument("--database-url", default=None, help="the platform on this database, not a fresh SQLite file")
     bench.add_argument("--requests", type=int, default=200, help="dashboard: timed requests per page and officer")
@@ -142,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "serve":
         from sevamitra.cli.serve import serve as run_serve
 
-        run_serve(_settings(), args.host, args.port, worker=not args.no_worker)
+        run_serve(_settings(), args.host, args.port, worker=not args.no_worker, processes=args.processes)
     elif args.command == "worker":
         from sevamitra.cli.serve import worker
 
@@ -259,4 +270,5 @@ def main(argv: Sequence[str] | None = None) -> None:
             warmup=args.warmup,
             database_url=args.database_url,
             json_path=args.json_path,
+            processes=args.processes,
         )

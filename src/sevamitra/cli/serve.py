@@ -3,27 +3,60 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 
+from sevamitra.adapters.logformat import configure_logging
 from sevamitra.bootstrap import build, build_emulator
 from sevamitra.settings import Settings
 from sevamitra.web.app import create_app
 
 
-def serve(settings: Settings, host: str, port: int, *, worker: bool) -> None:
+def serve(settings: Settings, host: str, port: int, *, worker: bool, processes: int = 1) -> None:
+    """The web app on `host:port`; with `processes` > 1, that many web-only processes share the port (the
+    worker runs apart, and the emulator, whose chats live in one process's memory, is not mounted)."""
     local = f"http://{host}:{port}"
-    emulator = build_emulator(settings, webhook_url=f"{local}/webhooks/whatsapp") if settings.emulator_mounted else None
-    app = create_app(build(settings), run_worker=worker, emulator=emulator)
-    print(f"Sevamitra on {local}/")
+    several = processes > 1
+    mounted = settings.emulator_mounted and not several
+    emulator = build_emulator(settings, webhook_url=f"{local}/webhooks/whatsapp") if mounted else None
+    print(f"Sevamitra on {local}/" + (f" ({processes} web processes)" if several else ""))
     print(f"  WhatsApp webhook  {local}/webhooks/whatsapp")
     if emulator is not None:
         print(f"  Emulator chat     {local}/emulator/   (Graph API at {local}/emulator)")
     print(f"  Graph API         {settings.graph_api_url}  ·  database {settings.database_url}")
-    print(f"  Worker            {'in this process' if worker else 'off (run `sevamitra worker`)'}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **uvicorn_logging(settings))
+    in_process = worker and not several
+    print(f"  Worker            {'in this process' if in_process else 'off (run `sevamitra worker`)'}")
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if several:  # each process builds its own platform from the environment, as this one read it
+        uvicorn.run(WEB_ONLY, factory=True, workers=processes, **options, **uvicorn_logging(settings))
+        return
+    app = create_app(build(settings), run_worker=worker, emulator=emulator)
+    settle_heap()
+    uvicorn.run(app, **options, **uvicorn_logging(settings))
+
+
+WEB_ONLY = "sevamitra.cli.serve:web_only"
+
+
+def web_only() -> Starlette:
+    """The web app without a worker, built from the environment: one of `serve --processes N`'s processes."""
+    settings = Settings()
+    configure_logging(settings.log_format)
+    app = create_app(build(settings), run_worker=False)
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Move what start-up built (the catalogue, texts, the assistant's indexes: some 240,000 objects) out of
+    the cyclic garbage collector's way. Each full collection walked all of it, 120 ms with the event loop
+    stopped; what is frozen is still freed by reference counting."""
+    gc.collect()
+    gc.freeze()
 
 
 def uvicorn_logging(settings: Settings) -> dict[str, Any]:
@@ -33,6 +66,7 @@ def uvicorn_logging(settings: Settings) -> dict[str, Any]:
 
 async def worker(settings: Settings) -> None:
     platform = build(settings)
+    settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

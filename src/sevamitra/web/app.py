@@ -13,9 +13,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from sevamitra.bootstrap import Platform, SignatureCheck
+from sevamitra.core.logcontext import REQUEST_ID, bound
 from sevamitra.web.auth import auth_routes
 from sevamitra.web.broadcasts import broadcast_routes
 from sevamitra.web.charter import charter_routes
@@ -25,12 +26,13 @@ from sevamitra.web.log import routes as log_routes
 from sevamitra.web.payments import payment_routes
 from sevamitra.web.photos import photo_routes
 from sevamitra.web.probes import probe_routes
-from sevamitra.web.requestids import RequestIds
+from sevamitra.web.requestids import RequestIds, request_id
 from sevamitra.web.templating import Templates
 from sevamitra.web.verification import routes as verification_routes
 
 log = logging.getLogger(__name__)
 
+WEBHOOK_PATH = "/webhooks/whatsapp"
 MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # Meta's updates are a few KiB; anything this big is not Meta
 
 
@@ -68,9 +70,10 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
             await platform.aclose()
 
     templates = Templates(platform.context.texts)
+    webhook = Webhook(platform)
     routes: list[BaseRoute] = [
-        Route("/webhooks/whatsapp", Webhook(platform), methods=["POST"]),  # first: the busiest route
-        Route("/webhooks/whatsapp", handshake, methods=["GET"]),
+        Route(WEBHOOK_PATH, webhook, methods=["POST"]),  # first: the busiest route
+        Route(WEBHOOK_PATH, handshake, methods=["GET"]),
         Route("/", landing),
         Route("/health", health),
         *probe_routes(platform),
@@ -85,12 +88,32 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])
+    # traced, the webhook goes the long way round, through the tracing middleware like every route
+    app = App(webhook=None if settings.tracing else webhook, routes=routes, lifespan=lifespan)
     if settings.tracing:  # imported only when asked for: OpenTelemetry is an optional extra
         from sevamitra.adapters.tracing import install_tracing
 
         install_tracing(app, "sevamitra")
     return app
+
+
+_WEBHOOK_POST = (WEBHOOK_PATH, "POST")
+
+
+class App(Starlette):
+    """The platform's Starlette app, with the webhook's POSTs answered before its middleware stack (five
+    layers of coroutines and send wrappers for one route that needs none of them)."""
+
+    def __init__(self, *, webhook: Webhook | None, routes: list[BaseRoute], lifespan: Lifespan[Starlette]) -> None:
+        super().__init__(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])
+        self.webhook = webhook
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        webhook = self.webhook
+        if webhook is not None and scope["type"] == "http" and (scope["path"], scope["method"]) == _WEBHOOK_POST:
+            await webhook(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 _TEXT_PLAIN = b"text/plain; charset=utf-8"
@@ -108,12 +131,19 @@ class Webhook:
         self.platform = platform
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        answer = await self.answer(scope, receive)
+        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
+        rid = request_id(incoming)
+        with bound(REQUEST_ID, rid):
+            answer = await self.answer(scope, receive)
         if answer is None:  # the client went away before its body had come: no one to answer
             return
         status, text = answer
-        # a new list each time: middleware (the request id) appends to it
-        headers = [(b"content-length", str(len(text)).encode()), (b"content-type", _TEXT_PLAIN)]
+        # a new list each time: middleware (tracing) may append to it
+        headers = [
+            (b"content-length", str(len(text)).encode()),
+            (b"content-type", _TEXT_PLAIN),
+            (b"x-request-id", rid.encode()),
+        ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": text})
 

@@ -18,8 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.bookings import confirm_places, hold_places
@@ -100,9 +98,6 @@ class SqlInbox:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
-        insert_ = sqlite_insert if self._sqlite else pg_insert
-        # executemany with RETURNING becomes multi-row INSERTs (SQLAlchemy's insertmanyvalues)
-        self._statement = insert_(inbox).on_conflict_do_nothing(index_elements=["key"]).returning(inbox.c.key)
         dialect = engine.dialect
         self._binds = [
             (name, inbox.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in _INBOX_COLUMNS
@@ -150,7 +145,7 @@ class SqlInbox:
     async def _commit(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[int]]]) -> list[int]:
         """Store the batch in one transaction; each caller's count of the keys it stored."""
         rows = [row for rows, _ in batch for row in rows]
-        stored = await (self._insert_sqlite(rows) if self._sqlite else self._insert(rows))
+        stored = await (self._insert_sqlite(rows) if self._sqlite else self._insert_postgres(rows))
         counts = []
         for rows, _ in batch:
             count = 0
@@ -161,10 +156,17 @@ class SqlInbox:
             counts.append(count)
         return counts
 
-    async def _insert(self, rows: list[dict[str, Any]]) -> set[str]:
-        async with self.engine.begin() as connection:
-            result = await connection.execute(self._statement, rows)
-            return set(result.scalars())
+    async def _insert_postgres(self, rows: list[dict[str, Any]]) -> set[str]:
+        """One INSERT of the batch's columns as arrays, through asyncpg itself: the statement stays the same
+        whatever the batch's size, so it is prepared once per connection."""
+        columns: list[list[Any]] = [[] for _ in self._binds]
+        for row in rows:
+            for values, (name, process) in zip(columns, self._binds, strict=True):
+                values.append(row[name] if process is None else process(row[name]))
+        async with self.engine.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection  # asyncpg's
+            async with driver.transaction():
+                return {record[0] for record in await driver.fetch(_POSTGRES_INSERT, *columns)}
 
     async def _insert_sqlite(self, rows: list[dict[str, Any]]) -> set[str]:
         if self._held is None:  # kept from batch to batch while callers keep coming
@@ -212,6 +214,15 @@ class SqlInbox:
 
 
 _INBOX_COLUMNS = ("key", "kind", "address", "fragment", "received_at", "state", "attempts")
+
+
+# the columns of `_INBOX_COLUMNS` as arrays; the fragment comes as JSON text, as SQLAlchemy binds it
+_POSTGRES_INSERT = (
+    'INSERT INTO inbox ("key", "kind", "address", "fragment", "received_at", "state", "attempts") '
+    "SELECT k, kd, a, f::json, r, s, n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+    "$5::timestamptz[], $6::text[], $7::int[]) AS t(k, kd, a, f, r, s, n) "
+    'ON CONFLICT ("key") DO NOTHING RETURNING "key"'
+)
 
 
 def _sqlite_insert_sql(rows: int) -> str:
