@@ -57,9 +57,9 @@ async def test_two_web_processes_share_the_port_and_store_every_delivery_once(
             await answering(http, "/health", timeout=120)
             assert len(web_processes(serve.pid)) == 2, (tmp_path / "process-0.log").read_text()
             bodies = [delivery(n % (DELIVERIES // 2)) for n in range(DELIVERIES)]  # each delivered twice
-            headers = [{"Content-Type": "application/json", "X-Hub-Signature-256": signature(b, SECRET)} for b in bodies]
+            signed = [{"Content-Type": "application/json", "X-Hub-Signature-256": signature(b, SECRET)} for b in bodies]
             answers = await asyncio.gather(
-                *(http.post("/webhooks/whatsapp", content=b, headers=h) for b, h in zip(bodies, headers, strict=True))
+                *(http.post("/webhooks/whatsapp", content=b, headers=h) for b, h in zip(bodies, signed, strict=True))
             )
             assert {a.status_code for a in answers} == {200}
             assert all(a.headers["x-request-id"] for a in answers)
