@@ -185,7 +185,7 @@ def test_the_markdown_has_one_table_row_per_figure_the_plots_and_the_command_tha
     body = [line for line in lines if line.startswith("| ") and not line.startswith(("| benchmark", "| ---"))]
     assert len(body) == len(table)
     assert (
-        "| ingest | webhook deliveries acknowledged durably | 12,500/s | bare ASGI app answering 200: 25,000/s | 0.50× "
+        "| ingest | webhook deliveries acknowledged durably | 12,500/s | bare ASGI app answering 200, one process: 25,000/s | 0.50× "
         in text
     )
     assert data["suite"]["command"] in lines
