@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ from sevamitra.adapters.sql.tables import inbox
 from sevamitra.emulator.config import EmulatorConfig
 from sevamitra.emulator.payloads import encode, message_update, signature
 from tests.e2e.conftest import free_port
-from tests.e2e.test_scale_out import answering, processes
+from tests.e2e.test_scale_out import SEVAMITRA, answering, processes
 
 SECRET = "processes-secret"
 CONFIG = EmulatorConfig(webhook_url="", app_secret=SECRET, access_token="")
@@ -36,7 +37,14 @@ def web_processes(pid: int) -> set[int]:
     return {child for child in found if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()}
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_several_processes_on_sqlite_are_refused(tmp_path: Path) -> None:
+    env = {**os.environ, "SEVAMITRA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'one.db'}"}
+    command = [SEVAMITRA, "serve", "--processes", "2", "--port", str(free_port())]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603 (our own command)
+    assert refused.returncode != 0 and "--processes needs PostgreSQL" in refused.stderr
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_two_web_processes_share_the_port_and_store_every_delivery_once(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -21,6 +21,9 @@ def serve(settings: Settings, host: str, port: int, *, worker: bool, processes: 
     worker runs apart, and the emulator, whose chats live in one process's memory, is not mounted)."""
     local = f"http://{host}:{port}"
     several = processes > 1
+    if several and settings.database_url.startswith("sqlite"):
+        # their commits would queue on SQLite's one write lock: measured slower than one process
+        raise SystemExit("sevamitra serve: --processes needs PostgreSQL; on SQLite one process serves")
     mounted = settings.emulator_mounted and not several
     emulator = build_emulator(settings, webhook_url=f"{local}/webhooks/whatsapp") if mounted else None
     print(f"Sevamitra on {local}/" + (f" ({processes} web processes)" if several else ""))
