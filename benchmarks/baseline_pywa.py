@@ -32,6 +32,13 @@ GREETING = (
     " సందేశాలు, వివరాలు ఉంచుకుంటాము. మేము ఎప్పుడూ ఓటీపీ, పిన్ లేదా పాస్‌వర్డ్ అడగము."
 )
 LANGUAGES = [("lang:te", "తెలుగు"), ("lang:en", "English"), ("lang:hi", "हिन्दी")]
+NOTICE = (
+    "*Your data and your consent* (notice 1)\n\nTo give you the State's services here, Sevamitra keeps your WhatsApp"
+    " number and name, your messages, the answers, documents, photos and locations you send for an application, and"
+    " your payments.\n\nWe use them only to apply for services, track your applications, take payments and handle"
+    ' grievances.\n\nYour rights: send "my data", "who saw my data", "withdraw" or "privacy".'
+    '\n\nTap "I agree" to go on.'
+)
 DEPARTMENTS = [
     ("dept:revenue", "Revenue"), ("dept:civil-supplies", "Civil Supplies"), ("dept:social-welfare", "Social Welfare"),
     ("dept:health", "Health"), ("dept:housing", "Housing"), ("dept:labour", "Labour"),
@@ -96,7 +103,16 @@ async def converse(update: Update, said: str) -> None:
         chat["step"] = "language"
     elif step == "language" and said.startswith("lang:"):
         chat["language"] = said.removeprefix("lang:")
-        await update.reply_text('Your language is English. Type "language" at any time to change it.')
+        consent = [
+            types.Button(title="I agree", callback_data="privacy:accept:1"),
+            types.Button(title="Not now", callback_data="privacy:decline"),
+        ]
+        await update.reply_text(NOTICE, buttons=consent)
+        chat["step"] = "consent"
+    elif step == "consent" and said.startswith("privacy:accept:"):
+        await update.reply_text(
+            'Thank you: your consent to notice 1 is recorded. Send "withdraw" at any time to withdraw it.'
+        )
         departments = rows("Departments", DEPARTMENTS)
         await update.reply_text('Which department do you need? Tap "Departments" to choose.', buttons=departments)
         chat["step"] = "department"

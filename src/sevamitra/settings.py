@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     metrics: bool = True
     log_format: LogFormat = "text"  # "json": one JSON object a line (with request and message ids), for collectors
     tracing: bool = False  # OpenTelemetry traces of requests (extra `tracing`; exported as OTEL_* variables say)
+    # Consent (docs/explanation/privacy.md): the version of the notice in force, whose words are privacy.notice in
+    # catalogue/locales; a new version asks every citizen again before anything more of theirs is processed.
+    consent_notice_version: str = Field(default="1", pattern=r"^[0-9A-Za-z.-]{1,32}$")
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -19,6 +19,7 @@ from playwright.async_api import Browser, async_playwright
 
 from sevamitra.bootstrap import Platform, build, build_emulator
 from sevamitra.settings import Settings
+from sevamitra.testing.rights import consented as consented_before
 from sevamitra.web.app import create_app
 from tests.conftest import IN_CI
 
@@ -69,9 +70,15 @@ class Running:
     http: httpx.AsyncClient
     platform: Platform
 
-    async def new_citizen(self, wa_id: str, name: str = "Lakshmi") -> None:
+    async def new_citizen(self, wa_id: str, name: str = "Lakshmi", *, consented: bool = True) -> None:
+        """A citizen in the emulator's chat; `consented`: one who accepted the consent notice in force before
+        writing (tests of the first contact itself pass False: tests/e2e/test_privacy_chat.py)."""
         response = await self.http.post(f"{self.url}/emulator/_chat/citizens", json={"wa_id": wa_id, "name": name})
         response.raise_for_status()
+        notice, turns = self.platform.context.notice, self.platform.turns
+        if consented and notice is not None and turns.rights is not None:
+            now = self.platform.clock.now()
+            await consented_before(turns.conversations, turns.rights.store, wa_id=wa_id, notice=notice, now=now)
 
     async def send(self, wa_id: str, **message: str) -> str:
         response = await self.http.post(f"{self.url}/emulator/_chat/{wa_id}/send", json=message)

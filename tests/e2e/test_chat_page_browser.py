@@ -1,4 +1,5 @@
-"""The emulator's chat page in a real headless Chromium: a citizen says "hi", picks Telugu, walks the menus."""
+"""The emulator's chat page in a real headless Chromium: a citizen says "hi", picks Telugu, agrees to the
+consent notice, walks the menus."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ async def test_a_citizen_says_hi_picks_telugu_and_walks_the_menus(
     await expect(out.first).to_contain_text("స్వాగతం", timeout=15_000)
 
     await page.get_by_test_id("reply-button").filter(has_text="తెలుగు").first.click()
+    await expect(out.last).to_contain_text("మీ సమాచారం, మీ సమ్మతి", timeout=15_000)  # the consent notice
+    await page.get_by_test_id("reply-button").filter(has_text="అంగీకరిస్తున్నాను").last.click()
     await expect(page.get_by_test_id("list-open").last).to_contain_text("శాఖలు", timeout=15_000)
 
     await tap_row(page, "రెవెన్యూ")

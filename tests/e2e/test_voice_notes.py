@@ -124,6 +124,7 @@ async def test_a_voice_note_recorded_in_the_chat_page_is_heard(
         await page.get_by_test_id("composer-input").fill("hi")
         await page.get_by_test_id("send-button").click()
         await page.get_by_test_id("reply-button").filter(has_text="English").first.click(timeout=15_000)
+        await page.get_by_test_id("reply-button").filter(has_text="I agree").last.click(timeout=15_000)
         out = page.locator('[data-testid="bubble"][data-direction="out"]')
         await expect(out.last).to_contain_text("department", timeout=15_000)
         await page.get_by_test_id("file-voice").set_input_files(str(note))  # what "🎤 Voice note" opens

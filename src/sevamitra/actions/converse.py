@@ -17,6 +17,8 @@ from typing import Any
 from sevamitra.actions.issue import CERTIFYING_OUTPUTS, fact_lines, issue, office_of, statement_for
 from sevamitra.actions.listen import Listen
 from sevamitra.actions.pay import AskPayment, order_for
+from sevamitra.actions.privacy import Rights
+from sevamitra.actions.privacy import perform as perform_rights
 from sevamitra.core.applications import Status, Submission, due_at, reference_prefix
 from sevamitra.core.broadcasts import TOPICS
 from sevamitra.core.catalogue import Service
@@ -68,6 +70,7 @@ from sevamitra.core.fees import fee_amount
 from sevamitra.core.logcontext import MESSAGE_ID, bound
 from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
 from sevamitra.core.ports import NO_METER, CertificateMaker, CitizenTurn, Clock, Conversations, Meter, NewApplication
+from sevamitra.core.privacy import PrivacyEffect
 from sevamitra.core.understanding import Understanding
 from sevamitra.core.workflow import Place, applicant_place, next_clock, open_case, reopened, shared_location
 
@@ -94,6 +97,7 @@ class Turns:
     listen: Listen | None = None  # voice notes transcribed (with `Context.listens`)
     meter: Meter = NO_METER  # times each message from arrival to its turn's commit
     batch: int = 16  # citizens' turns committed together: one transaction (and one fsync) for all of them
+    rights: Rights | None = None  # consent, "my data", "who saw my data" (with `Context.notice`)
 
 
 async def converse(turns: Turns, *, limit: int) -> int:
@@ -141,6 +145,7 @@ async def _converse_batch(turns: Turns, addresses: list[str]) -> int:
                         ask_payment=turns.ask_payment,
                         rerank=turns.rerank,
                         listen=turns.listen,
+                        rights=turns.rights,
                     )
                 read = MarkRead(message_id=event.message_id, typing=bool(replies))  # "typing…" until replies land
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
@@ -170,6 +175,7 @@ async def respond(
     ask_payment: AskPayment | None = None,
     rerank: PickAmong | None = None,
     listen: Listen | None = None,
+    rights: Rights | None = None,
 ) -> tuple[ConversationState, list[Outbound]]:
     """One message through the engine, performing its effects and feeding their outcomes back."""
     result = step(state, event, context, now)
@@ -177,7 +183,7 @@ async def respond(
     while effects:
         effect = effects.pop(0)
         outcome = await _perform(
-            context, registry, turn, effect, recipient, now, maker, state, ask_payment, rerank, listen
+            context, registry, turn, effect, recipient, now, maker, state, ask_payment, rerank, listen, rights
         )
         follow = step(state, outcome, context, now)
         state = follow.state
@@ -198,7 +204,12 @@ async def _perform(
     ask_payment: AskPayment | None = None,
     rerank: PickAmong | None = None,
     listen: Listen | None = None,
+    rights: Rights | None = None,
 ) -> Outcome:
+    if isinstance(effect, PrivacyEffect):
+        if rights is None:
+            raise RuntimeError("consent and data-rights effects need Turns.rights")
+        return await perform_rights(rights, context, turn, effect, recipient, now)
     if isinstance(effect, Track):
         return Tracked(asked=effect.reference, applications=tuple(await turn.applications(effect.reference)))
     if isinstance(effect, Watch):

@@ -8,7 +8,7 @@ import hmac
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from sevamitra.actions.converse import Turns, converse, respond
 from sevamitra.actions.listen import Listen, listener
 from sevamitra.actions.pay import AskPayment, ask_by_link, ask_in_chat, settle
+from sevamitra.actions.privacy import Rights
 from sevamitra.actions.receive import receive
 from sevamitra.actions.review import run_clock
 from sevamitra.actions.send import LocalSendBudget, Sender
@@ -37,6 +38,7 @@ from sevamitra.adapters.payments import razorpay, simulated, whatsapp
 from sevamitra.adapters.payments.razorpay import RazorpayLinks
 from sevamitra.adapters.payments.simulated import SimulatedGateway
 from sevamitra.adapters.payments.whatsapp import WhatsAppPay
+from sevamitra.adapters.pdf.mydata import render_my_data
 from sevamitra.adapters.redis_budget import redis_send_budget
 from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
@@ -52,6 +54,7 @@ from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.payments import SqlPayments
 from sevamitra.adapters.sql.phrasings import SqlPhrasings
+from sevamitra.adapters.sql.privacy import SqlRights
 from sevamitra.adapters.sql.stores import SqlApplications, SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
 from sevamitra.adapters.tlog.files import TileFiles
 from sevamitra.adapters.tlog.keys import load_log_signer
@@ -76,9 +79,10 @@ from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
 from sevamitra.core.catalogue import Catalogue
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
-from sevamitra.core.messages import TemplateOut
+from sevamitra.core.messages import Recipient, TemplateOut
 from sevamitra.core.payments import Applied, MalformedWebhook, PaymentProvider
 from sevamitra.core.ports import Clock, Messenger, NewInboxItem, SendBudget
+from sevamitra.core.privacy import ReadableDocument
 from sevamitra.core.search import ServiceIndex
 from sevamitra.emulator import EmulatorConfig, create_emulator
 from sevamitra.settings import Settings
@@ -101,6 +105,7 @@ __all__ = [
     "migrate",
     "read_catalogue",
     "read_revocations",
+    "render_readable",
     "respond",
 ]
 
@@ -275,6 +280,7 @@ def build_context(settings: Settings) -> Context:
         reranks=settings.assistant and bool(settings.assistant_llm_url),
         listens=speech_backend_of(settings) != "none",
         speaks=settings.tts_backend != "none",
+        notice=settings.consent_notice_version,
         voice_seconds=int(settings.speech_max_seconds),
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
         own_numbers=(settings.whatsapp_display_phone_number,),
@@ -399,6 +405,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             rerank=reranker(settings, context, http),
             listen=listening(settings, context, messenger, http),
             meter=metrics,
+            rights=data_rights(messenger, messengers),
         ),
         keys=keys,
         certifier=certifier,
@@ -423,6 +430,21 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         _budget_close=budget_close,
         read_engine=read_engine,
     )
+
+
+def data_rights(main: Messenger, others: Mapping[str, Messenger]) -> Rights:
+    """Consents and requests kept in the turn's transaction; a citizen's copy of their data rendered off the
+    event loop and uploaded from the number they wrote to."""
+
+    async def upload(recipient: Recipient, data: bytes, mime_type: str, filename: str) -> str:
+        return await others.get(recipient.via or "", main).upload_media(data, mime_type, filename)
+
+    return Rights(store=SqlRights(), upload=upload, render=render_readable)
+
+
+async def render_readable(document: ReadableDocument) -> bytes:
+    """A citizen's copy of their data as a PDF, rendered in a worker thread."""
+    return await asyncio.to_thread(render_my_data, document)
 
 
 def outbound_http() -> httpx.AsyncClient:

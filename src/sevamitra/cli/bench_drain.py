@@ -3,7 +3,7 @@
 A burst of `messages` distinct signed webhooks from `citizens` citizens goes to `sevamitra serve
 --no-worker` as fast as it acknowledges them, over keep-alive connections: each citizen's messages
 on one connection, each sent once the one before was acknowledged, so the inbox holds them in
-order. The messages are bench turns' conversation (hi, English, Revenue, "income certificate",
+order. The messages are bench turns' conversation (hi, English, "I agree", Revenue, "income certificate",
 Apply, the seven answers, Submit, then "hi" again), built by its `Citizens.request`; the button
 and list replies quote no earlier message, as nobody has answered yet. Nothing is processed
 during the burst. Then `sevamitra worker` processes start, and the bench polls the inbox and the

@@ -1,12 +1,12 @@
 """`sevamitra bench turns`: whole conversation turns per second, webhook in to reply out, against a pywa bot.
 
-Simulated citizens walk one conversation (`CONVERSATION`: hi, English, Revenue, "income
-certificate", Apply, seven answers, Submit) with signed webhooks in Meta's shape. A citizen sends
-its next message only once every reply to the previous one has reached the Graph API, and the
-citizens waiting to send are taken in turn at a fixed offered load (messages per second). The Graph
-API is a recording stub in this process (`GraphStub`: 200 and a message id, the arrival time noted;
-the emulator would keep chats and cost more). A turn's latency runs from the webhook POST to the
-arrival of its last reply at the stub; read receipts are not replies.
+Simulated citizens walk one conversation (`CONVERSATION`: hi, English, the consent notice's "I
+agree", Revenue, "income certificate", Apply, seven answers, Submit) with signed webhooks in Meta's
+shape. A citizen sends its next message only once every reply to the previous one has reached the
+Graph API, and the citizens waiting to send are taken in turn at a fixed offered load (messages per
+second). The Graph API is a recording stub in this process (`GraphStub`: 200 and a message id, the
+arrival time noted; the emulator would keep chats and cost more). A turn's latency runs from the
+webhook POST to the arrival of its last reply at the stub; read receipts are not replies.
 
 Targets, each in its own subprocesses, one after the other: the platform (`sevamitra serve` with its
 worker, on a fresh SQLite file or a fresh PostgreSQL schema), on PostgreSQL also `serve --no-worker`
@@ -77,9 +77,11 @@ class Step(NamedTuple):
 
 
 AADHAAR = "<aadhaar>"
+NOTICE = "1"  # the consent notice the platform under test asks for (SEVAMITRA_CONSENT_NOTICE_VERSION)
 CONVERSATION = (
     Step("hi", "text", "hi"),
     Step("language", "button_reply", "lang:en", "English"),
+    Step("consent", "button_reply", f"privacy:accept:{NOTICE}", "I agree"),
     Step("department", "list_reply", "dept:revenue", "Revenue"),
     Step("service", "text", "income certificate"),
     Step("apply", "button_reply", "form:start", "Apply"),
@@ -565,6 +567,7 @@ def _env(url: str, app_secret: str, graph_url: str, workdir: Path) -> dict[str, 
             "SEVAMITRA_SPEECH_BACKEND": "none",
             "SEVAMITRA_ASSISTANT_EMBEDDINGS": "false",
             "SEVAMITRA_LOG_DIR": str(workdir / f"tlog-{secrets.token_hex(4)}"),
+            "SEVAMITRA_CONSENT_NOTICE_VERSION": NOTICE,
         }
     )
     return env

@@ -64,6 +64,21 @@ from sevamitra.core.messages import (
     TextOut,
 )
 from sevamitra.core.numberwords import number_word
+from sevamitra.core.privacy import (
+    HELD_LIMIT,
+    AccessesListed,
+    ConsentWithdrawn,
+    DataExported,
+    ExportData,
+    ListAccesses,
+    PrivacyEffect,
+    PrivacyOutcome,
+    RecordConsent,
+    WithdrawConsent,
+    accesses_text,
+    awaits_consent,
+    command_in,
+)
 from sevamitra.core.scamguard import assess
 from sevamitra.core.search import ServiceIndex
 from sevamitra.core.speech import Transcript, spoken
@@ -101,6 +116,8 @@ class ConversationState:
     comment_on: str | None = None  # a reference just rated: the next text is a comment on it
     asked: str | None = None  # the free text whose candidate services are on screen (a pick teaches the router)
     voice_replies: bool = False  # key messages are also spoken, as voice notes in the citizen's language
+    consented: str | None = None  # the consent notice (its version) the citizen accepted (core.privacy)
+    held: dict[str, Any] | None = None  # a message waiting for that consent: {"text", "first": new citizen}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +132,8 @@ class ConversationState:
             "comment_on": self.comment_on,
             "asked": self.asked,
             "voice_replies": self.voice_replies,
+            "consented": self.consented,
+            "held": self.held,
         }
 
     @staticmethod
@@ -132,6 +151,8 @@ class ConversationState:
             comment_on=data.get("comment_on"),
             asked=data.get("asked"),
             voice_replies=bool(data.get("voice_replies", False)),
+            consented=data.get("consented"),
+            held=data.get("held"),
         )
 
 
@@ -290,6 +311,7 @@ Effect = (
     | Rerank
     | Transcribe
     | Arrive
+    | PrivacyEffect
 )
 
 
@@ -390,6 +412,7 @@ Outcome = (
     | Reranked
     | Heard
     | Arrived
+    | PrivacyOutcome
 )
 
 
@@ -412,6 +435,7 @@ class Context:
     voice_seconds: int = 60  # the longest voice note transcribed (told to the citizen when longer)
     listens: bool = False  # voice notes are transcribed (a speech backend is configured)
     speaks: bool = False  # spoken replies can be made (a text-to-speech backend is configured)
+    notice: str | None = None  # the consent notice in force (its version): accepted before anything else; None: none
 
     def named(self, text: str) -> Service | None:
         """The one service whose name or alias `text` is (filler words aside)."""
@@ -451,6 +475,8 @@ def step(state: ConversationState, event: Inbound | Outcome, context: Context, n
     engine = _Engine(context, state, now)
     if isinstance(event, Outcome):
         return engine.finish(engine.outcome(event))
+    if engine.awaits_consent():  # core.privacy: nothing of the citizen's is processed before consent
+        return engine.finish(engine.consent_gate(event))
     if state.language is None:
         return engine.finish(engine.first_contact(event))
     if state.last_active is not None and now - state.last_active > context.idle_timeout:
@@ -504,6 +530,8 @@ class _Engine:
     # ------------------------------------------------------------ dispatch
 
     def handle(self, inbound: Inbound) -> ConversationState:
+        if (rights := self.rights_command(inbound)) is not None:  # "withdraw", "my data": at any point
+            return rights
         if self.state.comment_on is not None:  # just rated: a text is the comment, anything else moves on
             reference, self.state = self.state.comment_on, replace(self.state, comment_on=None)
             if isinstance(inbound, TextIn) and inbound.body.strip():
@@ -601,6 +629,8 @@ class _Engine:
             return self.turn_page(int(value))
         if kind == "track":
             return self.track(None)
+        if kind == "privacy":
+            return self.privacy_choice(value, inbound)
         if kind == "voice":
             if value == "again":
                 self.say(self.t("voice.say_again"))
@@ -1250,6 +1280,162 @@ class _Engine:
         )
         return replace(self.state, screen="service", service_id=service.id)
 
+    # ------------------------------------------------------------ consent and data rights (core.privacy)
+
+    def awaits_consent(self) -> bool:
+        return awaits_consent(self.state.consented, self.context.notice)
+
+    def consent_gate(self, inbound: Inbound) -> ConversationState:
+        """Until the citizen accepts the notice in force nothing of theirs is processed: a language is
+        chosen, the notice shown, its buttons and the data-rights words read; a text waits for consent."""
+        if (rights := self.rights_command(inbound)) is not None:
+            return rights
+        if isinstance(inbound, ChoiceIn) and inbound.choice_id.startswith("privacy:"):
+            return self.privacy_choice(inbound.choice_id.removeprefix("privacy:"), inbound)
+        if self.erasure_asked(inbound):  # a right too: it needs no consent
+            return self.handle(inbound)
+        language, held = self.notice_language(inbound)
+        if language is None:
+            return self.welcome()
+        self.state = replace(self.state, language=language, held=held or self.state.held)
+        return self.show_notice()
+
+    def erasure_asked(self, inbound: Inbound) -> bool:
+        """ "Delete my data", or the answer to its question."""
+        if isinstance(inbound, ChoiceIn):
+            return inbound.choice_id.startswith("erase:")
+        return isinstance(inbound, TextIn) and inbound.body.strip().casefold() in self.words("words.erase")
+
+    def notice_language(self, inbound: Inbound) -> tuple[str | None, dict[str, Any] | None]:
+        """The language to show the notice in, and the text to act on once it is accepted. A new citizen's
+        first text is kept only when it says what they came for (a service's link, a request)."""
+        languages, current = self.context.languages, self.state.language
+        kind, _, value = inbound.choice_id.partition(":") if isinstance(inbound, ChoiceIn) else ("", "", "")
+        if kind == "lang" and value in languages:
+            return value, None
+        if not isinstance(inbound, TextIn) or not (raw := inbound.body.strip()):
+            return current, None
+        text, marker = raw.casefold(), marker_in(raw)
+        if current is None and marker and self.context.catalogue.service_by_code(marker.code):
+            script = script_language(raw)
+            return (script if script in languages else languages[0]), {"text": raw[:HELD_LIMIT], "first": True}
+        if self.state.screen == "language":
+            chosen = self.language_named(text)
+            if chosen is None and text.isdigit() and 1 <= int(text) <= len(languages):
+                chosen = languages[int(text) - 1]
+            if chosen is not None:
+                return chosen, None
+        if current is not None:
+            return current, {"text": raw[:HELD_LIMIT], "first": False}
+        if self.context.router is not None:
+            understood = self.context.router.route(raw)
+            language = WRITTEN_IN.get(understood.language)
+            if understood.intent in ("apply", "ask") and language in languages:
+                return language, {"text": raw[:HELD_LIMIT], "first": True}
+        return None, None
+
+    def show_notice(self) -> ConversationState:
+        """The notice in force, in the citizen's language, to accept or decline (naming the service a new
+        citizen's link asked for)."""
+        held, body = self.state.held, self.t("privacy.notice", version=self.context.notice)
+        marker = marker_in(str(held["text"])) if held and held.get("first") else None
+        service = self.context.catalogue.service_by_code(marker.code) if marker else None
+        if service is not None:
+            body = f"{self.t('privacy.notice_for', service=service.name(self.language))}\n\n{body}"
+        accept = self.button(f"privacy:accept:{self.context.notice}", "privacy.button_accept")
+        decline = self.button("privacy:decline", "privacy.button_decline")
+        self.say(ButtonsOut(body=clip(body, BODY_LIMIT), buttons=(accept, decline)))
+        return replace(self.state, screen="start") if self.state.screen == "language" else self.state
+
+    def show_rights(self) -> ConversationState:
+        """The notice again for a citizen who accepted it, with their rights as buttons."""
+        body = f"{self.t('privacy.notice', version=self.context.notice)}\n\n{self.t('privacy.consented')}"
+        buttons = (
+            self.button("privacy:my_data", "privacy.button_my_data"),
+            self.button("privacy:who_saw", "privacy.button_who_saw"),
+            self.button("privacy:withdraw", "privacy.button_withdraw"),
+        )
+        self.say(ButtonsOut(body=clip(body, BODY_LIMIT), buttons=buttons))
+        return self.state
+
+    def rights_command(self, inbound: Inbound) -> ConversationState | None:
+        """ "withdraw", "my data", "who saw my data" or "privacy", in any language, or None."""
+        found = command_in(inbound.body, self.context.texts) if isinstance(inbound, TextIn) else None
+        if found is None:
+            return None
+        command, language = found
+        if self.state.language is None and language in self.context.languages:
+            self.state = replace(self.state, language=language)
+        return self.privacy_choice(command, inbound)
+
+    def privacy_choice(self, value: str, inbound: Inbound | None) -> ConversationState:
+        name, _, version = value.partition(":")
+        if name == "accept" and self.awaits_consent() and inbound is not None:
+            return self.accept_notice(inbound, version)
+        if name == "decline" and self.awaits_consent():
+            return self.decline_notice()
+        if name == "withdraw":
+            return self.withdraw()
+        if name == "my_data":
+            self.effects.append(ExportData(language=self.language))
+            return self.state
+        if name == "who_saw":
+            self.effects.append(ListAccesses())
+            return self.state
+        if name == "privacy" and self.context.notice is not None:
+            return self.show_notice() if self.awaits_consent() else self.show_rights()
+        return self.repeat_screen()
+
+    def accept_notice(self, inbound: Inbound, version: str) -> ConversationState:
+        """Consent to exactly the notice shown: a button of an older notice shows the one in force."""
+        notice = self.context.notice
+        if notice is None or version != notice or self.state.language is None:
+            return self.welcome() if self.state.language is None else self.show_notice()
+        held = self.state.held
+        self.state = replace(self.state, consented=notice, held=None)
+        self.effects.append(RecordConsent(notice=notice, language=self.language))
+        self.say(self.t("privacy.accepted", version=notice))
+        if held:
+            text = TextIn(
+                message_id=inbound.message_id, sender=inbound.sender, sent_at=inbound.sent_at, body=str(held["text"])
+            )
+            return self.first_contact(text) if held.get("first") else self.handle(text)
+        return self.resume_or_menu() if self.state.draft else self.show_departments(page=0)
+
+    def decline_notice(self) -> ConversationState:
+        """Not now: nothing is processed; a citizen who accepted an earlier notice withdraws that consent."""
+        if self.state.consented is not None:
+            return self.withdraw()
+        self.say(self.t("privacy.declined"))
+        return replace(self.state, held=None)
+
+    def withdraw(self) -> ConversationState:
+        """Consent withdrawn: the draft and any waiting message are dropped, the next message shows the notice."""
+        if self.state.consented is None:
+            self.say(self.t("privacy.not_consented"))
+            return replace(self.state, held=None)
+        self.effects.append(WithdrawConsent())
+        return replace(
+            self.state, consented=None, held=None, draft=None, comment_on=None, asked=None, results=(), screen="start"
+        )
+
+    def privacy_outcome(self, event: PrivacyOutcome) -> ConversationState:
+        if isinstance(event, ConsentWithdrawn):
+            kept = ", ".join(event.kept)
+            extra = f"\n\n{self.t('privacy.withdrawn_kept', references=kept)}" if kept else ""
+            self.say(self.t("privacy.withdrawn") + extra)
+        elif isinstance(event, DataExported):
+            if event.problem is not None:
+                self.say(self.t(f"privacy.export_{event.problem}"))
+                return self.state
+            for document in event.documents:
+                self.say(document)
+            self.say(self.t("privacy.exported"))
+        elif isinstance(event, AccessesListed):
+            places, catalogue = self.context.places, self.context.catalogue
+            self.say(accesses_text(event, self.context.texts, self.language, places, catalogue))
+        return self.state
+
     # ------------------------------------------------------------ tracking and outcomes
 
     def track(self, typed: str | None) -> ConversationState:
@@ -1263,6 +1449,8 @@ class _Engine:
     def outcome(self, event: Outcome) -> ConversationState:
         if isinstance(event, Tracked):
             return self.tracked(event)
+        if isinstance(event, PrivacyOutcome):
+            return self.privacy_outcome(event)
         if isinstance(event, Watched):
             return self.watched(event)
         if isinstance(event, CorrectionLoaded):

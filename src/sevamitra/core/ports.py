@@ -13,6 +13,7 @@ from sevamitra.core.certificates import CertificateStatement
 from sevamitra.core.checkpoints import NoteSignature
 from sevamitra.core.decisions import BookingRequest
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
+from sevamitra.core.privacy import Access, ConsentRecord, Holdings
 from sevamitra.core.tiles import TileWrite
 from sevamitra.core.workflow import Case
 
@@ -504,3 +505,35 @@ class Cases(Protocol):
         ...
 
     async def due_on_clock(self, now: datetime, limit: int) -> list[str]: ...
+
+
+# --- citizens' data rights: consent, "my data", "who saw my data" (core.privacy)
+
+
+class DataRights(Protocol):
+    """A citizen's consents, holdings and officers' accesses, read and written in their turn's transaction."""
+
+    async def consent(self, turn: CitizenTurn, record: ConsentRecord) -> None:
+        """Keep a consent the citizen gave."""
+        ...
+
+    async def withdraw(self, turn: CitizenTurn, now: datetime) -> tuple[str, ...]:
+        """Withdraw the citizen's consent and stop what runs on it (alerts, verification notes); returns the
+        references of their applications still being decided, which the law keeps going."""
+        ...
+
+    async def holdings(self, turn: CitizenTurn) -> Holdings:
+        """Everything held about the citizen, answers opened."""
+        ...
+
+    async def accesses(self, turn: CitizenTurn, limit: int) -> tuple[list[Access], int]:
+        """Officers' accesses to the citizen's applications, newest first: up to `limit`, and how many in all."""
+        ...
+
+    async def requested(self, turn: CitizenTurn, kind: str, now: datetime) -> None:
+        """Record that the citizen exercised a right (`kind`: export, accesses)."""
+        ...
+
+    async def last_requested(self, turn: CitizenTurn, kind: str) -> datetime | None:
+        """When the citizen last exercised that right, or None."""
+        ...

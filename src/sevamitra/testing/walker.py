@@ -51,6 +51,17 @@ from sevamitra.core.conversation import (
 from sevamitra.core.decisions import decide
 from sevamitra.core.forms import photo_limit
 from sevamitra.core.messages import ChoiceIn, Inbound, LocationIn, MediaIn, MediaKind, Sender, TextIn
+from sevamitra.core.privacy import (
+    AccessesListed,
+    ConsentKept,
+    ConsentWithdrawn,
+    DataExported,
+    ListAccesses,
+    PrivacyEffect,
+    PrivacyOutcome,
+    RecordConsent,
+    WithdrawConsent,
+)
 from sevamitra.core.transcript import render
 from sevamitra.core.validation import LocationAnswer, MediaAnswer, PlaceAnswer, example_answer
 
@@ -68,7 +79,9 @@ class Walk:
     n: int = 0
 
     def __post_init__(self) -> None:
-        self.state = ConversationState(language=self.language, screen="departments", last_active=self.now)
+        self.state = ConversationState(
+            language=self.language, screen="departments", last_active=self.now, consented=self.context.notice
+        )
 
     def send(self, event: Inbound | Outcome, said: str) -> Step:
         self.lines.append(f"> {said}")
@@ -107,6 +120,8 @@ class Walk:
             return Heard(problem="unavailable")  # this walker has no speech
         if isinstance(effect, Arrive):
             return Arrived()
+        if isinstance(effect, PrivacyEffect):
+            return _rights_outcome(effect)
         service = self.context.catalogue.service(effect.submission.service_id)
         assert service is not None
         instant = service.delivery.kind == "instant" and service.delivery.registry
@@ -212,3 +227,14 @@ def _matching(pattern: object, hint: str, sample: str) -> str:
         return sample
     candidates = [w.strip(".,;:()") for w in hint.split()] + list(_SAMPLES) + [sample]
     return next((c for c in candidates if c and re.fullmatch(pattern, c)), sample)
+
+
+def _rights_outcome(effect: PrivacyEffect) -> PrivacyOutcome:
+    """Walks start consented and ask for no data; were one to, this is what an empty platform answers."""
+    if isinstance(effect, RecordConsent):
+        return ConsentKept()
+    if isinstance(effect, WithdrawConsent):
+        return ConsentWithdrawn(kept=())
+    if isinstance(effect, ListAccesses):
+        return AccessesListed(accesses=(), more=0)
+    return DataExported(problem="failed")  # nothing here to upload a copy to

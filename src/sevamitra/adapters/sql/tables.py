@@ -440,3 +440,28 @@ send_budgets = Table(  # one token bucket per WhatsApp number, shared by every s
     Column("tokens", Float, nullable=False),
     Column("updated_at", Stamp, nullable=False),
 )
+
+# --- consent and data rights (core.privacy)
+
+consents = Table(  # each consent a citizen gave to a notice, and its withdrawal
+    "consents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("address", String(64), nullable=False),
+    Column("notice_version", String(32), nullable=False),
+    Column("language", String(8), nullable=False),  # the language the notice was read in
+    Column("purposes", JSON, nullable=False),  # core.privacy.PURPOSES consented to
+    Column("given_at", Stamp, nullable=False),
+    Column("withdrawn_at", Stamp),
+    Index("ix_consents_address", "address", "id"),
+)
+
+data_requests = Table(  # a citizen's requests under their rights: a copy of their data, who saw it
+    "data_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("address", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # export | accesses
+    Column("at", Stamp, nullable=False),
+    Index("ix_data_requests_address", "address", "kind", "at"),
+)
