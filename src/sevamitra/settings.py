@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr = SecretStr(DEV_VERIFY_TOKEN)
     whatsapp_access_token: SecretStr = SecretStr(DEV_ACCESS_TOKEN)
     data_key: SecretStr = SecretStr(DEV_DATA_KEY)  # seals personal data at rest (base64 of 32 bytes)
+    # Earlier data keys, as JSON ('["old-key"]'): they open what they sealed until `sevamitra keys rotate-data`.
+    data_keys_previous: list[SecretStr] = []
+    # After "delete my data", personal data is kept this many days past the citizen's last application change.
+    erasure_retention_days: int = Field(default=365, ge=0)
     whatsapp_phone_number_id: str = "106540352242922"
     whatsapp_display_phone_number: str = "919552300009"
     # The deployment's other WhatsApp numbers (e.g. one per department), phone number id → display number,

@@ -66,6 +66,7 @@ from sevamitra.core.decisions import (
     taken_meanwhile,
     with_places,
 )
+from sevamitra.core.erasure import RequestErasure
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.logcontext import MESSAGE_ID, bound
 from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
@@ -249,6 +250,8 @@ async def _perform(
     if isinstance(effect, Arrive):
         await turn.arrived(effect.service_id, effect.source, effect.language, effect.first, now)
         return Arrived()
+    if isinstance(effect, RequestErasure):
+        return await turn.request_erasure(now, timedelta(days=context.erasure_retention_days))
     if isinstance(effect, Transcribe):  # the turn's transaction waits for it: seconds, not minutes
         return await listen(effect) if listen else Heard(problem="unavailable")
     submission = effect.submission

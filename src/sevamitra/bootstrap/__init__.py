@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from sevamitra.actions.converse import Turns, converse, respond
+from sevamitra.actions.erasure import erase_due, mask_processed_messages
 from sevamitra.actions.listen import Listen, listener
 from sevamitra.actions.pay import AskPayment, ask_by_link, ask_in_chat, settle
 from sevamitra.actions.privacy import Rights
@@ -50,6 +51,7 @@ from sevamitra.adapters.sql.budget import SqlSendBudget
 from sevamitra.adapters.sql.cases import SqlCases
 from sevamitra.adapters.sql.certificates import SqlCertificates, SqlKeys
 from sevamitra.adapters.sql.engine import create_engine, is_sqlite
+from sevamitra.adapters.sql.erasure import SqlErasures
 from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.sql.migrate import upgrade
 from sevamitra.adapters.sql.payments import SqlPayments
@@ -137,6 +139,7 @@ class Platform:
     payments: PaymentsWiring
     bookings: SqlBookings
     arrivals: SqlArrivals  # citizens who came through service links and posters
+    erasures: SqlErasures  # citizens' erasure requests, carried out when due; processed messages masked
     metrics: PrometheusMeter  # this platform's own registry
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # set when messages arrive
     sending: asyncio.Event = field(default_factory=asyncio.Event)  # set when turns queue replies
@@ -214,11 +217,14 @@ class Platform:
         done = await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
         published = await self.transparency.publish_once()
         done += published.entries if published else 0
+        done += await mask_processed_messages(self.erasures, self.clock.now(), limit=limit * 4)
         if time.monotonic() - self._clock_last >= self.clock_every:
             self._clock_last = time.monotonic()
             done += await run_clock(self.cases, self.context, self.certifier, self.clock.now(), limit=limit * 4)
             held_for = timedelta(minutes=self.settings.payment_link_minutes)
             done += await self.bookings.release_stale(self.clock.now() - held_for)
+            retention = timedelta(days=self.settings.erasure_retention_days)
+            done += await erase_due(self.erasures, self.clock.now(), retention, limit=limit)
         return done
 
     async def run_worker(self, stop: asyncio.Event) -> None:
@@ -280,6 +286,7 @@ def build_context(settings: Settings) -> Context:
         reranks=settings.assistant and bool(settings.assistant_llm_url),
         listens=speech_backend_of(settings) != "none",
         speaks=settings.tts_backend != "none",
+        erasure_retention_days=settings.erasure_retention_days,
         notice=settings.consent_notice_version,
         voice_seconds=int(settings.speech_max_seconds),
         idle_timeout=timedelta(minutes=settings.idle_timeout_minutes),
@@ -352,7 +359,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
     }
     messenger = messengers.pop(settings.whatsapp_phone_number_id)
     outbox = SqlOutbox(engine)
-    sealer = AesGcmSealer.from_secret(settings.data_key.get_secret_value())
+    sealer = data_sealer(settings)
     keys = KeyRing(store=SqlKeys(engine), sealer=sealer, clock=clock)
     certifier = Certifier(
         keys=keys,
@@ -418,6 +425,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         payments=build_payments(settings, engine, sealer, context, certifier, clock, provider),
         bookings=SqlBookings(engine),
         arrivals=SqlArrivals(engine),
+        erasures=SqlErasures(engine, sealer),
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,
@@ -445,6 +453,12 @@ def data_rights(main: Messenger, others: Mapping[str, Messenger]) -> Rights:
 async def render_readable(document: ReadableDocument) -> bytes:
     """A citizen's copy of their data as a PDF, rendered in a worker thread."""
     return await asyncio.to_thread(render_my_data, document)
+
+
+def data_sealer(settings: Settings) -> AesGcmSealer:
+    """Envelope encryption of personal data under the data key (earlier keys still open what they sealed)."""
+    previous = [key.get_secret_value() for key in settings.data_keys_previous]
+    return AesGcmSealer.from_secrets(settings.data_key.get_secret_value(), previous)
 
 
 def outbound_http() -> httpx.AsyncClient:

@@ -12,6 +12,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from sevamitra.adapters.logformat import configure_logging
+from sevamitra.cli.backup import add_backup_commands, run_backup_command
 from sevamitra.cli.log_audit import add_log_audit_commands, run_log_audit_command
 from sevamitra.cli.nlu import add_nlu_commands, run_nlu_command
 from sevamitra.cli.officers import add_officer_commands, run_officer_command
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
     rotate = keys_commands.add_parser("rotate", help="a new signing key; earlier ones keep verifying")
     rotate.add_argument("--valid-days", type=int, default=None)
+    keys_commands.add_parser("rotate-data", help="reseal personal data under the current SEVAMITRA_DATA_KEY")
 
     log = commands.add_parser("log", help="the transparency log: its key, proofs, publishing, auditing")
     log_commands = log.add_subparsers(dest="log_command", required=True)
@@ -109,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     add_nlu_commands(commands)
     add_voice_commands(commands)
     add_qr_commands(commands)
+    add_backup_commands(commands)
 
     seed = commands.add_parser("seed", help="synthetic data for demos and benchmarks")
     seed_commands = seed.add_subparsers(dest="seed_command", required=True)
@@ -174,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(catalogue_cli.flows(root, args.out))
         run = catalogue_cli.lint if args.catalogue_command == "lint" else catalogue_cli.export
         raise SystemExit(run(root))
+    elif args.command == "keys" and args.keys_command == "rotate-data":
+        from sevamitra.cli.data_keys import rotate_data
+
+        raise SystemExit(asyncio.run(rotate_data(_settings())))
+    elif args.command in ("backup", "restore"):
+        raise SystemExit(run_backup_command(args, _settings()))
     elif args.command in ("verify", "certificates", "keys"):
         from sevamitra.cli import certificates as certificates_cli
 

@@ -27,6 +27,7 @@ from sevamitra.core.broadcasts import (
 from sevamitra.core.catalogue import Catalogue, Department, Service
 from sevamitra.core.clipping import clip
 from sevamitra.core.decisions import Decision
+from sevamitra.core.erasure import ErasureScheduled, RequestErasure, erasure_answer, erasure_question
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.fields import FieldSpec
 from sevamitra.core.forms import (
@@ -311,6 +312,7 @@ Effect = (
     | Rerank
     | Transcribe
     | Arrive
+    | RequestErasure
     | PrivacyEffect
 )
 
@@ -412,6 +414,7 @@ Outcome = (
     | Reranked
     | Heard
     | Arrived
+    | ErasureScheduled
     | PrivacyOutcome
 )
 
@@ -435,6 +438,7 @@ class Context:
     voice_seconds: int = 60  # the longest voice note transcribed (told to the citizen when longer)
     listens: bool = False  # voice notes are transcribed (a speech backend is configured)
     speaks: bool = False  # spoken replies can be made (a text-to-speech backend is configured)
+    erasure_retention_days: int = 365  # personal data is kept this long after an erasure request (core.erasure)
     notice: str | None = None  # the consent notice in force (its version): accepted before anything else; None: none
 
     def named(self, text: str) -> Service | None:
@@ -564,6 +568,9 @@ class _Engine:
             return asked
         if self.state.screen != "form" and (checked := self.check_words(raw)) is not None:
             return self.check_message(checked) if checked else self.say_how_to_check()
+        if text in self.words("words.erase"):  # "delete my data": asked to confirm first
+            self.say(erasure_question(self.context.texts, self.language, self.context.erasure_retention_days))
+            return self.state
         if text in self.words("words.reset"):
             return self.show_departments(page=0)
         if text in self.words("words.language"):
@@ -631,6 +638,8 @@ class _Engine:
             return self.track(None)
         if kind == "privacy":
             return self.privacy_choice(value, inbound)
+        if kind == "erase":
+            return self.erase(confirmed=value == "yes")
         if kind == "voice":
             if value == "again":
                 self.say(self.t("voice.say_again"))
@@ -1280,6 +1289,14 @@ class _Engine:
         )
         return replace(self.state, screen="service", service_id=service.id)
 
+    def erase(self, *, confirmed: bool) -> ConversationState:
+        """The citizen's answer to "delete my data?": the request recorded, or nothing done."""
+        if confirmed:
+            self.effects.append(RequestErasure())
+        else:
+            self.say(self.t("erasure.not_asked"))
+        return self.state
+
     # ------------------------------------------------------------ consent and data rights (core.privacy)
 
     def awaits_consent(self) -> bool:
@@ -1451,6 +1468,10 @@ class _Engine:
             return self.tracked(event)
         if isinstance(event, PrivacyOutcome):
             return self.privacy_outcome(event)
+        if isinstance(event, ErasureScheduled):
+            days = self.context.erasure_retention_days
+            self.say(erasure_answer(self.context.texts, self.language, event, days, self.local_date))
+            return self.state
         if isinstance(event, Watched):
             return self.watched(event)
         if isinstance(event, CorrectionLoaded):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from sevamitra.core.applications import ApplicationView, Status, Submission
 from sevamitra.core.certificates import CertificateStatement
 from sevamitra.core.checkpoints import NoteSignature
 from sevamitra.core.decisions import BookingRequest
+from sevamitra.core.erasure import ErasureScheduled
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Outbound, Recipient, SendResult
 from sevamitra.core.privacy import Access, ConsentRecord, Holdings
 from sevamitra.core.tiles import TileWrite
@@ -334,6 +335,11 @@ class CitizenTurn(Protocol):
         False when none of that number is theirs."""
         ...
 
+    async def request_erasure(self, now: datetime, retention: timedelta) -> ErasureScheduled:
+        """Record this citizen's request to erase their personal data (once: asked again, the first
+        request stands) and when it falls due (core.erasure.erasure_due)."""
+        ...
+
 
 class Conversations(Protocol):
     async def addresses_waiting(self, limit: int) -> list[str]:
@@ -537,3 +543,38 @@ class DataRights(Protocol):
     async def last_requested(self, turn: CitizenTurn, kind: str) -> datetime | None:
         """When the citizen last exercised that right, or None."""
         ...
+
+
+# --- erasure of citizens' personal data (core.erasure)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErasureOutcome:
+    """What one due erasure did: carried out (with the rows changed per table), or put off."""
+
+    request_id: int
+    done: bool
+    erased: Mapping[str, int]  # table -> rows erased, deleted or anonymised
+    postponed_to: datetime | None = None  # an application still open: looked at again then
+
+
+class Erasures(Protocol):
+    async def due(self, now: datetime, limit: int) -> list[int]:
+        """Waiting erasure requests whose time has come, oldest due first."""
+        ...
+
+    async def carry_out(self, request_id: int, now: datetime, retention: timedelta) -> ErasureOutcome | None:
+        """Erase one citizen's personal data in one transaction, or put it off while an application is still
+        open; None when another worker holds the request or the citizen, or it is done already."""
+        ...
+
+    async def mask_processed_messages(self, now: datetime, limit: int) -> int:
+        """Mask the Aadhaar numbers in the text of messages already processed; returns how many were read."""
+        ...
+
+
+class Resealer(Protocol):
+    """A sealer that moves sealed values to its current master key (a rotation of the data key)."""
+
+    def is_current(self, sealed: str) -> bool: ...
+    def reseal(self, sealed: str) -> str: ...

@@ -2,6 +2,21 @@
 
 Citizens' messages become signed webhooks; the platform's Graph API sends land in the citizen's
 chat and are answered with `sent`, `delivered` and (once the chat page shows them) `read` statuses.
+
+Faults for tests, each taken by the next `POST /messages` call, in the order queued (in process, or
+over `POST /_control/faults`, see `control.py`):
+
+- an error answer: an HTTP status and Meta's code, in Meta's JSON (`inject_faults([429, 500])`; 429
+  carries `Retry-After: 1`; 401 answers code 190, an invalid or expired access token);
+- `timeout`: no answer for `seconds` (`inject_timeouts`), so a client that waits less times out; the
+  message is not sent; once the hold is over (or the client has gone) a 504 is answered;
+- `reset`: the status line and headers go out and the connection is closed before the body
+  (`inject_resets`): over a real socket the client sees the connection drop (aiohttp's payload error,
+  httpx's `RemoteProtocolError`); the message is not sent. An in-process ASGI client sees a short body.
+
+`set_access_token` makes the emulated Graph API accept another token (the platform's one has expired or
+been revoked: every call answers 401 with code 190 until the platform uses the new one); `reset` brings
+back the configured token.
 """
 
 from __future__ import annotations
@@ -17,7 +32,7 @@ import httpx
 from sevamitra.emulator import ids, payloads
 from sevamitra.emulator.config import EmulatorConfig
 from sevamitra.emulator.errors import UNDELIVERABLE
-from sevamitra.emulator.state import STATUS_ORDER, ChatEntry, Citizen, EmulatorState
+from sevamitra.emulator.state import STATUS_ORDER, ChatEntry, Citizen, EmulatorState, Fault
 from sevamitra.emulator.webhooks import WebhookSender
 
 RE_ENGAGEMENT = 131047
@@ -39,6 +54,7 @@ class Emulator:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
+        self._configured_token = config.access_token
         self.state = EmulatorState()
         self.webhooks = WebhookSender(config, http)
         self._clock = clock
@@ -204,11 +220,24 @@ class Emulator:
     def inject_faults(self, statuses: list[int], error_codes: dict[int | str, int] | None = None) -> int:
         return self.state.inject_faults(statuses, error_codes)
 
+    def inject_timeouts(self, count: int = 1, seconds: float = 30.0) -> int:
+        """The next `count` sends get no answer for `seconds`; returns how many faults wait."""
+        return self.state.inject(Fault(0, 0, kind="timeout", seconds=seconds) for _ in range(count))
+
+    def inject_resets(self, count: int = 1) -> int:
+        """The next `count` sends have their connection dropped before the answer's body."""
+        return self.state.inject(Fault(0, 0, kind="reset") for _ in range(count))
+
+    def set_access_token(self, token: str) -> None:
+        """Accept only this bearer token from now on (until `reset`): the platform's has expired."""
+        self.config.access_token = token
+
     def reset(self) -> None:
-        """A clean slate: no citizens, messages, media, faults or pending status timers."""
+        """A clean slate: no citizens, messages, media, faults or pending status timers; the configured token."""
         for task in self._timers:
             task.cancel()
         self.state.reset()
+        self.config.access_token = self._configured_token
 
     async def wait_idle(self) -> None:
         """Return once every scheduled status and queued webhook has gone out (or been given up)."""

@@ -7,6 +7,8 @@ Paths are relative to the emulator's mount: `POST /{version}/{phone_number_id}/m
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import re
 
@@ -14,16 +16,19 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from sevamitra.emulator.emulator import Emulator
 from sevamitra.emulator.errors import (
     INVALID_PARAMETER,
     INVALID_TOKEN,
     MEDIA_UPLOAD_ERROR,
+    SERVICE_UNAVAILABLE,
     error_response,
 )
 from sevamitra.emulator.http_utils import json_object, own_base_url
 from sevamitra.emulator.limits import check_message
+from sevamitra.emulator.state import Fault
 
 _VERSION = re.compile(r"v\d+(\.\d+)?")
 # Meta's size limits per media type, in bytes.
@@ -62,7 +67,7 @@ class GraphApi:
         if refusal := self._refusal(request, request.path_params["phone_number_id"]):
             return refusal
         if fault := self.emulator.state.take_fault():
-            return error_response(fault.status, fault.code)
+            return await _faulty(request, fault)
         body = await json_object(request)
         if body is None:
             return error_response(400, INVALID_PARAMETER, "The request body must be a JSON object.")
@@ -124,6 +129,36 @@ class GraphApi:
         if media is None:
             return Response(status_code=404)
         return Response(media.data, media_type=media.mime_type)
+
+
+async def _faulty(request: Request, fault: Fault) -> Response:
+    """The answer of an injected fault; the message is not sent."""
+    if fault.kind == "reset":
+        return _DroppedConnection()
+    if fault.kind == "timeout":
+        await request.body()  # all of the request has come: the client now waits for the answer
+        with contextlib.suppress(TimeoutError):  # held until the client gives up, or for the fault's seconds
+            await asyncio.wait_for(_disconnect(request), fault.seconds)
+        return error_response(504, SERVICE_UNAVAILABLE)
+    return error_response(fault.status, fault.code)
+
+
+async def _disconnect(request: Request) -> None:
+    """Return once the client has closed the connection (the request's body already read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+class _DroppedConnection(Response):
+    """A status line and headers that promise a body, then nothing: the server closes the connection
+    (uvicorn does when an app returns before its response is complete)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"128")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
 
 
 def _unsupported(request: Request, object_id: str) -> Response:

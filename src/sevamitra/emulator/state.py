@@ -93,12 +93,19 @@ class MessageQrCode:
     creation_time: int
 
 
+FaultKind = Literal["error", "timeout", "reset"]
+
+
 @dataclass(frozen=True)
 class Fault:
-    """An injected failure for the next Graph `messages` call."""
+    """An injected failure for the next Graph `messages` call: an error answer (`status` and Meta `code`);
+    a `timeout`, no answer for `seconds` (longer than the client waits); or a `reset`, the connection
+    dropped after the status line and before the body. Only an `error` carries a meaningful status and code."""
 
     status: int
     code: int
+    kind: FaultKind = "error"
+    seconds: float = 0.0
 
 
 class EmulatorState:
@@ -191,6 +198,11 @@ class EmulatorState:
         codes = {int(k): int(v) for k, v in (error_codes or {}).items()}
         for status in statuses:
             self.faults.append(Fault(int(status), codes.get(int(status), DEFAULT_CODE_FOR_STATUS.get(int(status), 1))))
+        return len(self.faults)
+
+    def inject(self, faults: Iterable[Fault]) -> int:
+        """Queue faults of any kind after those waiting; returns how many wait."""
+        self.faults.extend(faults)
         return len(self.faults)
 
     def take_fault(self) -> Fault | None:

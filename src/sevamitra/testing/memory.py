@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.decisions import BookingRequest
+from sevamitra.core.erasure import ApplicationTimes, ErasureScheduled, erasure_due, held_back
 from sevamitra.core.messages import Recipient
 from sevamitra.core.ports import InboxRecord, IssuedCertificate, NewApplication, ResolvedGrievance, ReturnedApplication
 from sevamitra.core.workflow import Case
@@ -37,6 +38,7 @@ class MemoryTurn:
     places: dict[str, int] = field(default_factory=dict)  # bookable resource -> places taken
     learned: list[tuple[str, str, str]] = field(default_factory=list)  # (text, service id, language)
     arrivals: list[tuple[str, str | None, str, bool]] = field(default_factory=list)  # (service, source, language, new)
+    erasure_requested_at: datetime | None = None  # when the citizen asked for their data to be erased
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
@@ -147,6 +149,17 @@ class MemoryTurn:
             return False
         self.watched[number] = on
         return True
+
+    async def request_erasure(self, now: datetime, retention: timedelta) -> ErasureScheduled:
+        again = self.erasure_requested_at is not None
+        self.erasure_requested_at = self.erasure_requested_at or now
+        times = [ApplicationTimes(status=a.status, last_change=a.submitted_at) for _, a in self.stored]
+        return ErasureScheduled(
+            requested_at=self.erasure_requested_at,
+            due_at=erasure_due(self.erasure_requested_at, times, retention),
+            open_applications=held_back(times),
+            again=again,
+        )
 
     async def applications(self, reference: str | None, limit: int = 5) -> list[ApplicationView]:
         views = [

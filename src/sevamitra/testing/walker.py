@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sevamitra.core.applications import due_at, format_reference, reference_prefix
 from sevamitra.core.catalogue import Service
@@ -49,6 +49,7 @@ from sevamitra.core.conversation import (
     step,
 )
 from sevamitra.core.decisions import decide
+from sevamitra.core.erasure import ErasureScheduled, RequestErasure
 from sevamitra.core.forms import photo_limit
 from sevamitra.core.messages import ChoiceIn, Inbound, LocationIn, MediaIn, MediaKind, Sender, TextIn
 from sevamitra.core.privacy import (
@@ -120,6 +121,9 @@ class Walk:
             return Heard(problem="unavailable")  # this walker has no speech
         if isinstance(effect, Arrive):
             return Arrived()
+        if isinstance(effect, RequestErasure):
+            due = self.now + timedelta(days=self.context.erasure_retention_days)
+            return ErasureScheduled(requested_at=self.now, due_at=due, open_applications=0, again=False)
         if isinstance(effect, PrivacyEffect):
             return _rights_outcome(effect)
         service = self.context.catalogue.service(effect.submission.service_id)

@@ -21,6 +21,7 @@ from sevamitra.web.auth import auth_routes
 from sevamitra.web.broadcasts import broadcast_routes
 from sevamitra.web.charter import charter_routes
 from sevamitra.web.dashboard import dashboard_routes
+from sevamitra.web.deadletters import dead_letter_routes
 from sevamitra.web.landing import landing_page
 from sevamitra.web.log import routes as log_routes
 from sevamitra.web.payments import payment_routes
@@ -85,6 +86,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         *photo_routes(platform),
         *payment_routes(platform.payments),
         *broadcast_routes(platform, platform.access, templates),
+        *dead_letter_routes(platform, platform.access, templates),
     ]
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))

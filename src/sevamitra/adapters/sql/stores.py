@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.bookings import confirm_places, hold_places
 from sevamitra.adapters.sql.engine import is_sqlite
+from sevamitra.adapters.sql.erasure import record_erasure_request
 from sevamitra.adapters.sql.phrasings import record_phrasing
 from sevamitra.adapters.sql.subscriptions import add_subscriptions, remove_subscriptions
 from sevamitra.adapters.sql.tables import (
@@ -42,6 +43,7 @@ from sevamitra.core import logentries
 from sevamitra.core.applications import ApplicationView, Status, format_reference
 from sevamitra.core.decisions import BookingRequest
 from sevamitra.core.delivery import advances
+from sevamitra.core.erasure import ErasureScheduled
 from sevamitra.core.messages import ChannelError, DeliveryStatus, Recipient
 from sevamitra.core.payments import PaymentStatus
 from sevamitra.core.ports import (
@@ -677,6 +679,10 @@ class SqlCitizenTurn:
             .values(alerts=on)
         )
         return result.rowcount == 1
+
+    async def request_erasure(self, now: datetime, retention: timedelta) -> ErasureScheduled:
+        """This citizen's erasure request, recorded in this turn's transaction."""
+        return await record_erasure_request(self.connection, self.address, now, retention)
 
     @property
     def existed(self) -> bool:

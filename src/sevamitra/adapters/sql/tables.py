@@ -465,3 +465,27 @@ data_requests = Table(  # a citizen's requests under their rights: a copy of the
     Column("at", Stamp, nullable=False),
     Index("ix_data_requests_address", "address", "kind", "at"),
 )
+
+# --- erasure of citizens' personal data (core.erasure)
+
+erasure_requests = Table(  # "delete my data": recorded at once, carried out by the worker when due
+    "erasure_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("address", String(64)),  # the citizen; None once done (nothing then links the request to them)
+    Column("requested_at", Stamp, nullable=False),
+    Column("due_at", Stamp, nullable=False),  # put off while an application of theirs is still open
+    Column("status", String(16), nullable=False),  # waiting | done
+    Column("done_at", Stamp),
+    Column("erased", JSON),  # table -> rows erased, deleted or anonymised
+    Index("ix_erasure_requests_waiting", "status", "due_at"),
+    Index("ix_erasure_requests_address", "address", "status"),
+)
+
+privacy_marks = Table(  # how far a chore has gone through a table, e.g. masking processed messages' text
+    "privacy_marks",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+)

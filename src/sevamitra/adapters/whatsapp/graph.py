@@ -3,7 +3,8 @@
 One HTTP attempt per call: retries with backoff belong to the outbox sender, which reads
 `SendResult.retryable` and `retry_after_seconds`. Rate limits, server errors and network failures
 (timeouts, connection and protocol errors) are retryable; every other refusal is not, notably 131047
-(outside the 24-hour window) and 131026 (undeliverable).
+(outside the 24-hour window), 131026 (undeliverable) and 190 (the access token is invalid or has
+expired: the sender pauses the number instead). A send waits at most `timeout` seconds for its answer.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ class GraphMessenger:
         phone_number_id: str,
         access_token: str,
         meter: Meter = NO_METER,
+        timeout: float | None = None,
     ) -> None:
         self._client = client
+        # a send's own limit (None: the client's); connecting gets at most 5 s of it
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0)) if timeout else None
         self._meter = meter  # counts the rate limits Graph answers
         self._api = f"{base_url.rstrip('/')}/{version}"
         self._phone = f"{self._api}/{phone_number_id}"
@@ -57,7 +61,8 @@ class GraphMessenger:
         """Send one message; channel failures come back in the result, limit breaches raise."""
         body = to_graph_body(recipient, message)
         try:
-            response = await self._client.post(f"{self._phone}/messages", json=body, headers=self._auth)
+            limit = self._timeout or httpx.USE_CLIENT_DEFAULT
+            response = await self._client.post(f"{self._phone}/messages", json=body, headers=self._auth, timeout=limit)
         except httpx.RequestError as exc:
             return SendResult(ok=False, retryable=_is_transient(exc), error=_request_error(exc))
         if not response.is_success:
