@@ -42,9 +42,9 @@ CERTIFICATES_RATIO_GOAL = 5.0  # over the naive pipeline
 VERIFY_GOAL = 5_000.0  # QR-text verifications per second
 DASHBOARD_GOAL_MS = 300.0  # the first page's p99 ...
 DASHBOARD_AT = 1_000_000  # ... with this many applications
-ROUTING_GOAL_MS = 10.0
+ROUTING_GOAL_MS = 10.0  # the assistant's p95 (docs/design/0005-assistant.md)
 INGEST_PROCESSES = 2  # `serve --processes`: one per core of this machine
-INGEST_CONNECTIONS = 128  # Meta delivers on many connections at once  # the assistant's p95 (docs/design/0005-assistant.md)
+INGEST_CONNECTIONS = 128  # Meta delivers on many connections at once
 
 
 @dataclass(frozen=True, slots=True)
