@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     # process on SQLite, which runs one worker); a redis:// URL, in Redis.
     send_budget_redis_url: str | None = None
     send_max_attempts: int = Field(default=8, ge=1)
+    graph_api_timeout_seconds: float = Field(default=10.0, gt=0)  # a send without an answer by then is retried
+    # A number whose access token Meta refuses (code 190) stops sending; every this many seconds one process
+    # tries one message again, and a success resumes every process (so does a start with another token).
+    send_pause_probe_seconds: float = Field(default=60.0, gt=0)
+    # Operators' alerts (sending paused or resumed) are logged at CRITICAL; with a URL, also POSTed there as JSON.
+    alert_webhook_url: str = ""
+    webhook_store_seconds: float = Field(default=5.0, gt=0)  # a webhook not stored by then is answered 503
     worker_batch: int = Field(default=50, ge=1)
     idle_timeout_minutes: int = Field(default=30, ge=1)
     reengagement_template: str | None = None  # approved template sent when the 24-hour window has closed

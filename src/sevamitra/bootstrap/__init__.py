@@ -25,8 +25,9 @@ from sevamitra.actions.pay import AskPayment, ask_by_link, ask_in_chat, settle
 from sevamitra.actions.privacy import Rights
 from sevamitra.actions.receive import receive
 from sevamitra.actions.review import run_clock
-from sevamitra.actions.send import LocalSendBudget, Sender
+from sevamitra.actions.send import LocalSendBudget, Sender, replacement
 from sevamitra.actions.statuses import apply_statuses
+from sevamitra.adapters.alerting import AlertmanagerAlerts
 from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon, load_texts, read_catalogue
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.metrics import PrometheusMeter
@@ -54,11 +55,13 @@ from sevamitra.adapters.sql.engine import create_engine, is_sqlite
 from sevamitra.adapters.sql.erasure import SqlErasures
 from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.sql.migrate import upgrade
+from sevamitra.adapters.sql.pauses import SqlSendingPauses
 from sevamitra.adapters.sql.payments import SqlPayments
 from sevamitra.adapters.sql.phrasings import SqlPhrasings
 from sevamitra.adapters.sql.privacy import SqlRights
 from sevamitra.adapters.sql.stores import SqlApplications, SqlConversations, SqlInbox, SqlOutbox, SqlStatuses
-from sevamitra.adapters.tlog.files import TileFiles
+from sevamitra.adapters.storage import storage_problem
+from sevamitra.adapters.tlog.files import LogStorageError, TileFiles
 from sevamitra.adapters.tlog.keys import load_log_signer
 from sevamitra.adapters.tlog.notes import NoteSigner
 from sevamitra.adapters.whatsapp.flows import flow_json, flow_problems
@@ -83,7 +86,7 @@ from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import Recipient, TemplateOut
 from sevamitra.core.payments import Applied, MalformedWebhook, PaymentProvider
-from sevamitra.core.ports import Clock, Messenger, NewInboxItem, SendBudget
+from sevamitra.core.ports import Clock, Messenger, NewInboxItem, OperatorAlerts, SendBudget
 from sevamitra.core.privacy import ReadableDocument
 from sevamitra.core.search import ServiceIndex
 from sevamitra.emulator import EmulatorConfig, create_emulator
@@ -148,13 +151,16 @@ class Platform:
     _engine_close: Callable[[], Awaitable[None]] | None = None
     _budget_close: Callable[[], Awaitable[None]] | None = None
     read_engine: AsyncEngine | None = None  # the dashboard's read replica; None: it reads the primary
+    _checkpoint_behind: bool = field(default=False, init=False)  # the log's storage failed: publish it again
 
     async def start(self) -> None:
         """Load the signing keys (making the first one on a new database) and the phrasings the
-        state team accepted for the assistant."""
+        state team accepted for the assistant; numbers paused under another access token are probed at once."""
         await self.keys.load()
         if isinstance(self.context.router, Assistant):
             self.context.router.add_phrasings(await SqlPhrasings(self.cases.engine).accepted())
+        if self.sender.pauses is not None:
+            await self.sender.pauses.probe_sooner(self.sender.token, self.clock.now())
 
     def photo_link(self, attachment_id: int) -> str:
         """A public, unguessable link to an officer's photo (a grievance's after photo for the citizen)."""
@@ -172,14 +178,22 @@ class Platform:
         items = [
             NewInboxItem(key=i.key, kind=i.kind, address=i.address, fragment=i.fragment) for i in split_update(raw_body)
         ]
-        new = await receive(self.inbox, items, self.clock, self.metrics)
+        try:  # a database that does not answer: not stored, so the webhook answers 503 and Meta delivers again
+            async with asyncio.timeout(self.settings.webhook_store_seconds):
+                new = await receive(self.inbox, items, self.clock, self.metrics)
+        except TimeoutError:
+            self.metrics.count("webhook_deliveries", outcome="unavailable")
+            raise
         if new:
             self.wake.set()
         return new
 
     async def readiness(self) -> str | None:
-        """Why this process should not take traffic now; None when it should."""
-        return await readiness(self.cases.engine)
+        """Why this process should not take traffic now: the database, or the log's storage; None when ready."""
+        problem = await readiness(self.cases.engine)
+        if problem is None:
+            problem = await asyncio.to_thread(storage_problem, self.settings.log_dir, "transparency log storage")
+        return problem
 
     async def metrics_exposition(self) -> tuple[bytes, str]:
         """The Prometheus text of this platform's metrics, and its content type."""
@@ -215,8 +229,7 @@ class Platform:
         """Delivery statuses, the transparency log, and (every `clock_every` seconds) the SLA clock."""
         limit = self.settings.worker_batch
         done = await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
-        published = await self.transparency.publish_once()
-        done += published.entries if published else 0
+        done += await self._publish_round()
         done += await mask_processed_messages(self.erasures, self.clock.now(), limit=limit * 4)
         if time.monotonic() - self._clock_last >= self.clock_every:
             self._clock_last = time.monotonic()
@@ -226,6 +239,26 @@ class Platform:
             retention = timedelta(days=self.settings.erasure_retention_days)
             done += await erase_due(self.erasures, self.clock.now(), retention, limit=limit)
         return done
+
+    async def _publish_round(self) -> int:
+        """Integrate the log's waiting entries. Storage that takes no writes is logged and leaves them waiting
+        (the integration is not committed), and the public checkpoint is written again once it does."""
+        try:
+            published = await self.transparency.publish_once()
+            if self._checkpoint_behind:  # a checkpoint committed but never written: write the latest now
+                latest = await self.transparency.store.latest()
+                if latest is not None:
+                    await asyncio.to_thread(self.transparency.files.publish_checkpoint, latest.note)
+                self._checkpoint_behind = False
+                log.warning("transparency log storage takes writes again; the checkpoint is published")
+        except OSError as error:
+            if not isinstance(error, LogStorageError) and error.filename is None:
+                raise  # not the log's files (a database connection): the round fails as any other
+            if not self._checkpoint_behind:
+                log.error("transparency log storage does not take writes (%s); entries wait and are retried", error)
+            self._checkpoint_behind = True
+            return 0
+        return published.entries if published else 0
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set: turns, sends and the rest each in a loop of its own, so that replies
@@ -354,6 +387,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             phone_number_id=number,
             access_token=settings.whatsapp_access_token.get_secret_value(),
             meter=metrics,
+            timeout=settings.graph_api_timeout_seconds,
         )
         for number in (settings.whatsapp_phone_number_id, *settings.whatsapp_numbers)
     }
@@ -379,6 +413,11 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         batch=settings.log_batch,
     )
     budget, budget_close = send_budget(settings, engine)
+    reengagement = (
+        TemplateOut(name=settings.reengagement_template, language=settings.reengagement_template_language)
+        if settings.reengagement_template
+        else None
+    )
     sender = Sender(
         outbox=MeteredOutbox(outbox, metrics),
         messenger=messenger,
@@ -387,13 +426,14 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         number=settings.whatsapp_phone_number_id,
         jitter=random.random,
         max_attempts=settings.send_max_attempts,
-        reengagement_template=(
-            TemplateOut(name=settings.reengagement_template, language=settings.reengagement_template_language)
-            if settings.reengagement_template
-            else None
-        ),
+        reengagement_template=reengagement,
         speak=text_to_speech(settings, http=http),
         others=messengers,
+        pauses=SqlSendingPauses(engine),
+        alerts=operator_alerts(settings, http),
+        probe_seconds=settings.send_pause_probe_seconds,
+        token=hashlib.sha256(settings.whatsapp_access_token.get_secret_value().encode()).hexdigest()[:16],
+        rate=settings.send_rate_per_second,
     )
     provider = payment_provider(settings, http)
     return Platform(
@@ -429,7 +469,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         certificates=certificates,
         applications=SqlApplications(engine, sealer),
         outbox=outbox,
-        statuses=SqlStatuses(engine),
+        statuses=SqlStatuses(engine, replace=partial(replacement, template=reengagement)),
         messenger=messenger,
         sender=sender,
         http=http,
@@ -465,6 +505,13 @@ def outbound_http() -> httpx.AsyncClient:
     """The platform's HTTP client (the Graph API above all) on aiohttp's connection pool: httpx's own took
     3.7 ms of CPU a request at 50 in flight, this 0.8 (docs/design/0007-turn-path.md)."""
     return httpx.AsyncClient(transport=AiohttpTransport(), timeout=httpx.Timeout(10.0, connect=5.0))
+
+
+def operator_alerts(settings: Settings, http: httpx.AsyncClient) -> OperatorAlerts | None:
+    """Where operators' alerts go besides the log: an Alertmanager-compatible URL, when configured."""
+    if not settings.alert_webhook_url:
+        return None
+    return AlertmanagerAlerts(http, settings.alert_webhook_url, source=settings.public_url)
 
 
 def send_budget(settings: Settings, engine: AsyncEngine) -> tuple[SendBudget, Callable[[], Awaitable[None]] | None]:

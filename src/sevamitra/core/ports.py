@@ -513,6 +513,89 @@ class Cases(Protocol):
     async def due_on_clock(self, now: datetime, limit: int) -> list[str]: ...
 
 
+# --- sending paused, operators' alerts, dead letters
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendingPause:
+    """A number that sends nothing because Meta refused its access token (code 190), until a probe succeeds."""
+
+    number: str  # the phone number id
+    error_code: int
+    reason: str
+    paused_at: datetime
+    next_probe_at: datetime  # when one process tries one message again
+    probes: int  # tried so far
+
+
+class SendingPauses(Protocol):
+    """Numbers paused for every process (kept in the database)."""
+
+    async def current(self) -> dict[str, SendingPause]:
+        """Every paused number."""
+        ...
+
+    async def pause(self, number: str, error: ChannelError, now: datetime, probe_at: datetime, token: str) -> bool:
+        """Pause the number; True when this call paused it, False when it was paused already. `token` is a
+        fingerprint of the refused access token, never the token."""
+        ...
+
+    async def claim_probe(self, number: str, now: datetime, next_probe_at: datetime) -> bool:
+        """Whether this process may try one message now: the probe was due, and every other process now waits
+        for `next_probe_at`."""
+        ...
+
+    async def resume(self, number: str) -> bool:
+        """Lift the pause; True when this call lifted it."""
+        ...
+
+    async def probe_sooner(self, token: str, now: datetime) -> int:
+        """Make the probe due now (and the messages the refusal held back) for pauses taken under another token
+        than `token` (a fingerprint): a process started with a new token tries at once. Returns how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorAlert:
+    name: str  # stable, for alert rules: sending_paused, sending_resumed
+    summary: str  # one line for people
+    details: Mapping[str, str]
+    at: datetime
+    resolved: bool = False  # the end of an earlier alert of the same name
+
+
+class OperatorAlerts(Protocol):
+    async def raise_alert(self, alert: OperatorAlert) -> None:
+        """Tell the operators; never raises (an alert that cannot go out is logged)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadLetter:
+    """A message given up for good, as officers see it: whose (an address to mask), what, why, when."""
+
+    id: int
+    address: str
+    kind: str
+    state: str  # failed | undeliverable | outside_window
+    error_code: int | None
+    error: str | None
+    attempts: int
+    dead_at: datetime
+
+
+class DeadLetters(Protocol):
+    async def waiting(self, limit: int) -> tuple[list[DeadLetter], int]:
+        """The dead letters not retried yet, newest first, and how many there are in all."""
+        ...
+
+    async def retry(self, ids: Sequence[int] | None, *, officer_id: int, now: datetime, ip: str | None) -> int:
+        """Queue again, as new messages after the citizen's others, these dead letters (every waiting one when
+        `ids` is None): marked retried by the officer and written to the audit log in the same transaction.
+        Returns how many were queued."""
+        ...
+
+
 # --- citizens' data rights: consent, "my data", "who saw my data" (core.privacy)
 
 

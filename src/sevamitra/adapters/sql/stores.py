@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import json
 import math
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +31,7 @@ from sevamitra.adapters.sql.tables import (
     arrivals,
     certificates,
     conversations,
+    dead_letters,
     grievance_joins,
     inbox,
     log_pending,
@@ -870,6 +871,32 @@ def _error_values(error: ChannelError | None) -> dict[str, Any]:
     return {"error_code": error.code, "error": f"{error.title}: {error.message or ''}".strip(": ")[:2000]}
 
 
+# Kinds never listed as dead letters: a read receipt (or typing indicator) is worth nothing later.
+NOT_LISTED = frozenset({"mark_read"})
+OUTSIDE_WINDOW, UNDELIVERABLE = 131047, 131026  # the codes of a `failed` status that name their own state
+
+
+def _dead_letter(
+    outbox_id: int,
+    address: str,
+    payload: Mapping[str, Any],
+    state: str,
+    error: ChannelError | None,
+    attempts: int,
+    at: datetime,
+) -> dict[str, Any]:
+    """A row of the dead-letter list: a message given up for good (nothing was queued in its place)."""
+    return {
+        "outbox_id": outbox_id,
+        "address": address,
+        "kind": str(payload.get("kind", "?"))[:24],
+        "state": state,
+        **_error_values(error),
+        "attempts": attempts,
+        "dead_at": at,
+    }
+
+
 class SqlOutbox:
     def __init__(self, engine: AsyncEngine, *, run_length: int = 20) -> None:
         self.engine = engine
@@ -931,6 +958,7 @@ class SqlOutbox:
             for o in outcomes
             if o.state == "sent"
         ]
+        dead: list[dict[str, Any]] = []  # given up with nothing in their place: listed for officers
         async with self.engine.begin() as connection:
             if sent:
                 await connection.execute(_MARK_SENT, sent)
@@ -946,6 +974,13 @@ class SqlOutbox:
                 )
                 if o.follow_up is not None:
                     await enqueue_message(connection, o.record.address, o.record.recipient, o.follow_up, o.at)
+                elif o.state != "pending" and o.record.payload.get("kind") not in NOT_LISTED:
+                    record = o.record
+                    dead.append(
+                        _dead_letter(record.id, record.address, record.payload, o.state, o.error, attempts, o.at)
+                    )
+            if dead:
+                await connection.execute(insert(dead_letters), dead)
 
 
 _MARK_SENT = (
@@ -970,9 +1005,16 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 class SqlStatuses:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Delivery statuses onto their messages. A `failed` one gives the message up for good: outside the 24-hour
+    window (131047) `replace` names what goes in its place (its template), and a message nothing replaces goes
+    to the dead letters."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, replace: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
+    ) -> None:
         self.engine = engine
         self.sqlite = is_sqlite(engine)
+        self.replace = replace
 
     async def pending(self, limit: int, now: datetime) -> list[InboxRecord]:
         query = (
@@ -1001,7 +1043,15 @@ class SqlStatuses:
                 )
                 return True
             current = await connection.execute(
-                select(outbox.c.id, outbox.c.delivery).where(outbox.c.message_id == status.message_id)
+                select(
+                    outbox.c.id,
+                    outbox.c.delivery,
+                    outbox.c.address,
+                    outbox.c.wa_id,
+                    outbox.c.user_id,
+                    outbox.c.payload,
+                    outbox.c.attempts,
+                ).where(outbox.c.message_id == status.message_id)
             )
             row = current.first()
             if row is None:
@@ -1014,10 +1064,28 @@ class SqlStatuses:
                     .where(outbox.c.id == row.id)
                     .values(delivery=status.state, delivery_at=status.at, **_error_values(error))
                 )
+                if status.state == "failed":
+                    await self._gave_up(connection, row, error, now)
             await connection.execute(
                 update(inbox).where(inbox.c.id == record.id).values(state="done", processed_at=now)
             )
             return True
+
+    async def _gave_up(self, connection: AsyncConnection, row: Any, error: ChannelError | None, now: datetime) -> None:
+        """A message Meta accepted and then could not deliver: its replacement queued, else a dead letter."""
+        payload: Mapping[str, Any] = row.payload
+        if payload.get("kind") in NOT_LISTED:
+            return
+        code = error.code if error else None
+        if code == OUTSIDE_WINDOW and self.replace is not None:
+            follow_up = self.replace(payload)
+            if follow_up is not None:
+                recipient = Recipient(wa_id=row.wa_id, user_id=row.user_id)
+                await enqueue_message(connection, row.address, recipient, follow_up, now)
+                return
+        state = {OUTSIDE_WINDOW: "outside_window", UNDELIVERABLE: "undeliverable"}.get(code or 0, "failed")
+        dead = _dead_letter(row.id, row.address, payload, state, error, row.attempts, now)
+        await connection.execute(insert(dead_letters).values(dead))
 
     async def postpone(self, record: InboxRecord, until: datetime, *, give_up: bool) -> None:
         async with self.engine.begin() as connection:

@@ -441,6 +441,36 @@ send_budgets = Table(  # one token bucket per WhatsApp number, shared by every s
     Column("updated_at", Stamp, nullable=False),
 )
 
+sending_pauses = Table(  # a number whose access token Meta refused (code 190): no process sends from it
+    "sending_pauses",
+    metadata,
+    Column("phone_number_id", String(32), primary_key=True),
+    Column("error_code", Integer, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("paused_at", Stamp, nullable=False),
+    Column("next_probe_at", Stamp, nullable=False),  # when one process tries one message again
+    Column("probes", Integer, nullable=False, default=0, server_default="0"),
+    Column("token", String(16), nullable=False),  # a fingerprint of the refused token (never the token)
+)
+
+dead_letters = Table(  # messages given up for good: listed for officers, who may queue them again
+    "dead_letters",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigInteger, nullable=False),  # the message as it was queued (its payload, its citizen)
+    Column("address", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),  # text, buttons, template, document, ...
+    Column("state", String(16), nullable=False),  # failed | undeliverable | outside_window
+    Column("error_code", Integer),
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False),
+    Column("dead_at", Stamp, nullable=False),
+    Column("retried_at", Stamp),
+    Column("retried_by", BigInteger),  # the officer
+    Column("retry_outbox_id", BigInteger),  # the message queued again
+    Index("ix_dead_letters_open", "retried_at", "id"),
+)
+
 # --- consent and data rights (core.privacy)
 
 consents = Table(  # each consent a citizen gave to a notice, and its withdrawal
