@@ -156,37 +156,44 @@ class SqlErasures:
 
     async def mask_processed_messages(self, now: datetime, limit: int) -> int:
         """Mask Aadhaar numbers in messages processed since the mark, in arrival order; the mark stops before
-        the first message still pending (those after it are masked now and read again, unchanged, later)."""
-        async with self.engine.begin() as connection:
+        the first message still pending (those after it are masked now and read again, unchanged, later).
+        Read without the write lock; a write transaction only when there is something to write."""
+        async with self.engine.connect() as connection:
             mark = await connection.scalar(select(privacy_marks.c.position).where(privacy_marks.c.name == MASKED_MARK))
             start = int(mark or 0)
             rows = (
                 await connection.execute(
-                    select(inbox.c.id, inbox.c.state, inbox.c.fragment)
+                    select(inbox.c.id, inbox.c.key, inbox.c.state, inbox.c.fragment)
                     .where(inbox.c.id > start, inbox.c.kind == "message")
                     .order_by(inbox.c.id)
                     .limit(limit)
                 )
             ).all()
-            changed: list[dict[str, Any]] = []
-            reached, blocked = start, False
-            for row in rows:
-                if row.state == "pending":
-                    blocked = True
-                    continue
-                masked = masked_fragment(row.fragment)
-                if masked != row.fragment:
-                    changed.append({"_id": row.id, "_fragment": masked})
-                if not blocked:
-                    reached = row.id
-            if changed:
-                await connection.execute(_SET_FRAGMENT, changed)
-            if reached > start:
-                await _advance(connection, MASKED_MARK, reached, now, new=mark is None)
-            return len(changed) + sum(1 for row in rows if start < row.id <= reached)
+        changed: list[dict[str, Any]] = []
+        reached, blocked = start, False
+        for row in rows:
+            if row.state == "pending":
+                blocked = True
+                continue
+            masked = masked_fragment(row.fragment)
+            if masked != row.fragment:
+                changed.append({"_id": row.id, "_key": row.key, "_fragment": masked})
+            if not blocked:
+                reached = row.id
+        if changed or reached > start:
+            async with self.engine.begin() as connection:
+                if changed:  # an erasure meanwhile changed the key, and its own reduced fragment stands
+                    await connection.execute(_SET_FRAGMENT, changed)
+                if reached > start:
+                    await _advance(connection, MASKED_MARK, reached, now, new=mark is None)
+        return len(changed) + sum(1 for row in rows if start < row.id <= reached)
 
 
-_SET_FRAGMENT = update(inbox).where(inbox.c.id == bindparam("_id")).values(fragment=bindparam("_fragment"))
+_SET_FRAGMENT = (
+    update(inbox)
+    .where(inbox.c.id == bindparam("_id"), inbox.c.key == bindparam("_key"))
+    .values(fragment=bindparam("_fragment"))
+)
 
 
 async def _advance(connection: AsyncConnection, name: str, reached: int, now: datetime, *, new: bool) -> None:
