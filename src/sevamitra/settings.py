@@ -114,6 +114,18 @@ class Settings(BaseSettings):
     log_witnesses: list[str] = []  # witnesses' base URLs, asked to cosign each checkpoint
     log_interval_seconds: float = Field(default=1.0, gt=0)  # how often pending entries are integrated
     log_batch: int = Field(default=10_000, ge=1)  # the most entries one integration takes
+    # Limits on what one client may ask of the web app (see docs/explanation/threat-model.md).
+    webhook_max_bytes: int = Field(default=3 * 1024 * 1024, ge=64 * 1024)  # Meta's updates are a few KiB
+    request_max_bytes: int = Field(default=11 * 1024 * 1024, ge=64 * 1024)  # any other body: a 10 MB upload and more
+    http_header_seconds: float = Field(default=15.0, gt=0)  # a request's line and headers must be in by then
+    http_body_seconds: float = Field(default=20.0, gt=0)  # and its body, plus a second for each ...
+    http_body_min_rate: int = Field(default=500, ge=1)  # ... this many bytes received (Apache's mod_reqtimeout)
+    http_header_max_bytes: int = Field(default=32 * 1024, ge=4096)  # the request line and headers together
+    http_keep_alive_seconds: int = Field(default=5, ge=1)  # an idle kept-alive connection is closed after this
+    http_max_concurrency: int | None = Field(default=1000, ge=1)  # connections and tasks; more are answered 503
+    # Each citizen's pace: after a burst, this many messages a minute (0: no pace); more wait, in order.
+    citizen_pace_per_minute: float = Field(default=30.0, ge=0)
+    citizen_pace_burst: int = Field(default=40, ge=1)  # a whole form answered briskly fits in it
     # Prometheus metrics at /metrics; turn off where the port is reachable by others and no proxy guards it.
     metrics: bool = True
     log_format: LogFormat = "text"  # "json": one JSON object a line (with request and message ids), for collectors

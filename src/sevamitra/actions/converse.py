@@ -69,8 +69,27 @@ from sevamitra.core.decisions import (
 from sevamitra.core.erasure import RequestErasure
 from sevamitra.core.fees import fee_amount
 from sevamitra.core.logcontext import MESSAGE_ID, bound
-from sevamitra.core.messages import DocumentOut, Event, Inbound, MarkRead, Outbound, Recipient, outbound_to_dict
-from sevamitra.core.ports import NO_METER, CertificateMaker, CitizenTurn, Clock, Conversations, Meter, NewApplication
+from sevamitra.core.messages import (
+    DocumentOut,
+    Event,
+    Inbound,
+    MarkRead,
+    Outbound,
+    Recipient,
+    TextOut,
+    outbound_to_dict,
+)
+from sevamitra.core.pacing import SLOW_DOWN, Admission, Bucket, Pace, admit
+from sevamitra.core.ports import (
+    NO_METER,
+    CertificateMaker,
+    CitizenTurn,
+    Clock,
+    Conversations,
+    InboxRecord,
+    Meter,
+    NewApplication,
+)
 from sevamitra.core.privacy import PrivacyEffect
 from sevamitra.core.understanding import Understanding
 from sevamitra.core.workflow import Place, applicant_place, next_clock, open_case, reopened, shared_location
@@ -81,6 +100,7 @@ Parse = Callable[[str, dict[str, Any]], Event | None]
 INDIA = timedelta(hours=5, minutes=30)
 PickAmong = Callable[[str, Understanding], Awaitable[Understanding]]  # the model's pick, or what it was given
 PAID_OUTPUTS = frozenset({"receipt", "booking_pass"})  # issued once the fee due on the decision is paid
+PACE_KEY = "pace"  # the citizen's bucket, kept beside the engine's state in the conversation row
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +118,7 @@ class Turns:
     listen: Listen | None = None  # voice notes transcribed (with `Context.listens`)
     meter: Meter = NO_METER  # times each message from arrival to its turn's commit
     batch: int = 16  # citizens' turns committed together: one transaction (and one fsync) for all of them
+    pace: Pace | None = None  # each citizen's messages a minute (None: as fast as they come)
     rights: Rights | None = None  # consent, "my data", "who saw my data" (with `Context.notice`)
 
 
@@ -105,7 +126,7 @@ async def converse(turns: Turns, *, limit: int) -> int:
     """Process waiting citizens, `Turns.batch` to a transaction; returns how many messages were handled.
     A batch that fails is tried again citizen by citizen, so that one citizen's failure holds up no other."""
     handled = 0
-    waiting = await turns.conversations.addresses_waiting(limit)
+    waiting = await turns.conversations.addresses_waiting(limit, turns.clock.now())
     for start in range(0, len(waiting), turns.batch):
         batch = waiting[start : start + turns.batch]
         try:
@@ -126,13 +147,21 @@ async def _converse_batch(turns: Turns, addresses: list[str]) -> int:
     async with turns.conversations.turns(addresses, now) as batch:
         for turn in batch:  # those another worker holds are left out
             state = ConversationState.from_dict(turn.state) if turn.state else ConversationState()
-            for record in turn.pending:
+            bucket = Bucket.from_dict((turn.state or {}).get(PACE_KEY), turns.pace) if turns.pace else None
+            pending = list(turn.pending)
+            for index, record in enumerate(pending):
                 event = turns.parse(record.kind, record.fragment)
                 if not isinstance(event, Inbound):
                     log.warning("inbox item %s is not a message; set aside", record.id)
                     turn.done(record, error="not a message")
                     continue
                 recipient = Recipient.of(event.sender, via=event.number)  # answered from the number written to
+                if turns.pace is not None and bucket is not None:
+                    admission = admit(bucket, turns.pace, now)
+                    bucket = admission.bucket
+                    if admission.wait:
+                        _hold_back(turns, turn, pending[index:], state, admission, recipient, now)
+                        break
                 with bound(MESSAGE_ID, event.message_id):  # on the log lines of this message's turn
                     state, replies = await respond(
                         turns.context,
@@ -152,7 +181,7 @@ async def _converse_batch(turns: Turns, addresses: list[str]) -> int:
                 turn.enqueue(recipient, outbound_to_dict(read), now, cause=record.id)
                 for reply in replies:
                     turn.enqueue(recipient, outbound_to_dict(reply), now, cause=record.id)
-                turn.save_state(state.to_dict(), recipient, now)
+                turn.save_state(_with_pace(state.to_dict(), bucket), recipient, now)
                 turn.done(record)
                 handled += 1
                 if record.received_at is not None:
@@ -161,6 +190,30 @@ async def _converse_batch(turns: Turns, addresses: list[str]) -> int:
     for received_at in arrivals:
         turns.meter.observe("turn_latency", max((committed - received_at).total_seconds(), 0.0))
     return handled
+
+
+def _hold_back(
+    turns: Turns,
+    turn: CitizenTurn,
+    waiting: list[InboxRecord],
+    state: ConversationState,
+    admission: Admission,
+    recipient: Recipient,
+    now: datetime,
+) -> None:
+    """The citizen writes faster than their pace: these messages stay, in order, until a token is due; the
+    first time in a spell of haste they are asked to wait a moment (in both languages before one is chosen)."""
+    if admission.warn:
+        texts, languages = turns.context.texts, (state.language,) if state.language else ("te", "en")
+        body = "\n\n".join(texts.get(language, SLOW_DOWN) for language in languages)
+        turn.enqueue(recipient, outbound_to_dict(TextOut(body=body)), now, cause=waiting[0].id)
+    for record in waiting:
+        turn.defer(record, now + admission.wait)
+    turn.save_state(_with_pace(state.to_dict(), admission.bucket), recipient, now)
+
+
+def _with_pace(state: dict[str, Any], bucket: Bucket | None) -> dict[str, Any]:
+    return state if bucket is None else {**state, PACE_KEY: bucket.to_dict()}
 
 
 async def respond(

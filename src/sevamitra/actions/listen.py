@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from sevamitra.core.conversation import Heard, Transcribe
+from sevamitra.core.filetypes import AUDIO, sniff
 from sevamitra.core.messages import MediaError, MediaProblem
 from sevamitra.core.ports import Messenger
 from sevamitra.core.speech import SpeechError, SpeechProblem, SpeechToText
@@ -28,6 +29,9 @@ def listener(messenger: Messenger, speech: SpeechToText, *, max_bytes: int = AUD
     async def listen(effect: Transcribe) -> Heard:
         try:
             audio, mime_type = await messenger.download_media(effect.media_id, max_bytes)
+            if sniff(audio) not in AUDIO:  # by its bytes: anything else never reaches a decoder
+                log.info("voice note %s is not audio", effect.media_id)
+                return Heard(problem="corrupt")
             transcript = await speech.transcribe(audio, mime_type or effect.mime_type, effect.language)
         except MediaError as exc:
             log.info("voice note %s not fetched: %s", effect.media_id, exc)

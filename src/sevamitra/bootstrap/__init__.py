@@ -85,6 +85,7 @@ from sevamitra.core.catalogue import Catalogue
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
 from sevamitra.core.messages import Recipient, TemplateOut
+from sevamitra.core.pacing import Pace
 from sevamitra.core.payments import Applied, MalformedWebhook, PaymentProvider
 from sevamitra.core.ports import Clock, Messenger, NewInboxItem, OperatorAlerts, SendBudget
 from sevamitra.core.privacy import ReadableDocument
@@ -367,6 +368,13 @@ def build_assistant(settings: Settings, catalogue: Catalogue) -> Assistant:
     return _ASSISTANTS[key]
 
 
+def citizen_pace(settings: Settings) -> Pace | None:
+    """Each citizen's messages a minute, after a burst; None where the settings turn pacing off."""
+    if not settings.citizen_pace_per_minute:
+        return None
+    return Pace(per_minute=settings.citizen_pace_per_minute, burst=settings.citizen_pace_burst)
+
+
 def build_registry(settings: Settings) -> FileRegistry:
     """The registries instant services decide from: the shipped synthetic ones, until a department's API."""
     return FileRegistry(settings.catalogue_root / "registries")
@@ -452,6 +460,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
             rerank=reranker(settings, context, http),
             listen=listening(settings, context, messenger, http),
             meter=metrics,
+            pace=citizen_pace(settings),
             rights=data_rights(messenger, messengers),
         ),
         keys=keys,

@@ -567,6 +567,7 @@ def _env(url: str, app_secret: str, graph_url: str, workdir: Path) -> dict[str, 
             "SEVAMITRA_SPEECH_BACKEND": "none",
             "SEVAMITRA_ASSISTANT_EMBEDDINGS": "false",
             "SEVAMITRA_LOG_DIR": str(workdir / f"tlog-{secrets.token_hex(4)}"),
+            "SEVAMITRA_CITIZEN_PACE_PER_MINUTE": "0",  # simulated citizens write twice a second: no person does
             "SEVAMITRA_CONSENT_NOTICE_VERSION": NOTICE,
         }
     )

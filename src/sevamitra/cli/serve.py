@@ -12,6 +12,8 @@ from starlette.applications import Starlette
 
 from sevamitra.adapters.logformat import configure_logging
 from sevamitra.bootstrap import build, build_emulator
+from sevamitra.cli.slow_clients import GuardedHttp
+from sevamitra.cli.slow_clients import configure as configure_slow_clients
 from sevamitra.settings import Settings
 from sevamitra.web.app import create_app
 
@@ -34,6 +36,7 @@ def serve(settings: Settings, host: str, port: int, *, worker: bool, processes: 
     in_process = worker and not several
     print(f"  Worker            {'in this process' if in_process else 'off (run `sevamitra worker`)'}")
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    options |= server_options(settings)
     if several:  # each process builds its own platform from the environment, as this one read it
         uvicorn.run(WEB_ONLY, factory=True, workers=processes, **options, **uvicorn_logging(settings))
         return
@@ -45,10 +48,25 @@ def serve(settings: Settings, host: str, port: int, *, worker: bool, processes: 
 WEB_ONLY = "sevamitra.cli.serve:web_only"
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's limits on slow and greedy clients: the read deadlines and header limit of `GuardedHttp`
+    (uvicorn has none of its own), the idle keep-alive, the most connections and tasks at once (more are
+    answered 503), and how long a shutdown waits for requests in flight."""
+    configure_slow_clients(settings)
+    return {
+        "http": GuardedHttp,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
+        "limit_concurrency": settings.http_max_concurrency,
+        "h11_max_incomplete_event_size": settings.http_header_max_bytes,  # should h11 ever serve instead
+        "timeout_graceful_shutdown": 30,
+    }
+
+
 def web_only() -> Starlette:
     """The web app without a worker, built from the environment: one of `serve --processes N`'s processes."""
     settings = Settings()
     configure_logging(settings.log_format)
+    configure_slow_clients(settings)  # this process's connections, with the limits this environment sets
     app = create_app(build(settings), run_worker=False)
     settle_heap()
     return app

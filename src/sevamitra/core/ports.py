@@ -244,6 +244,10 @@ class CitizenTurn(Protocol):
         ...
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None: ...
+    def defer(self, record: InboxRecord, until: datetime) -> None:
+        """Leave a message pending, to be taken again no earlier than `until` (the citizen's pace)."""
+        ...
+
     def save_state(self, state: dict[str, Any], recipient: Recipient, now: datetime) -> None: ...
     def enqueue(self, recipient: Recipient, payload: dict[str, Any], now: datetime, *, cause: int | None) -> None: ...
 
@@ -342,8 +346,8 @@ class CitizenTurn(Protocol):
 
 
 class Conversations(Protocol):
-    async def addresses_waiting(self, limit: int) -> list[str]:
-        """Citizens with pending messages, oldest first."""
+    async def addresses_waiting(self, limit: int, now: datetime | None = None) -> list[str]:
+        """Citizens with pending messages, oldest first; with `now`, only messages not deferred past it count."""
         ...
 
     def turn(self, address: str, now: datetime) -> AbstractAsyncContextManager[CitizenTurn | None]:

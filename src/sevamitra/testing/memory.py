@@ -39,9 +39,13 @@ class MemoryTurn:
     learned: list[tuple[str, str, str]] = field(default_factory=list)  # (text, service id, language)
     arrivals: list[tuple[str, str | None, str, bool]] = field(default_factory=list)  # (service, source, language, new)
     erasure_requested_at: datetime | None = None  # when the citizen asked for their data to be erased
+    deferred: dict[int, datetime] = field(default_factory=dict)  # inbox id -> not before (the citizen's pace)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self.pending = [r for r in self.pending if r.id != record.id]
+
+    def defer(self, record: InboxRecord, until: datetime) -> None:
+        self.deferred[record.id] = until
 
     def save_state(self, state: dict[str, Any], recipient: Recipient, now: datetime) -> None:
         self.state = state

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,18 +23,21 @@ from sevamitra.web.charter import charter_routes
 from sevamitra.web.dashboard import dashboard_routes
 from sevamitra.web.deadletters import dead_letter_routes
 from sevamitra.web.landing import landing_page
+from sevamitra.web.limits import BodyLimit
 from sevamitra.web.log import routes as log_routes
 from sevamitra.web.payments import payment_routes
 from sevamitra.web.photos import photo_routes
 from sevamitra.web.probes import probe_routes
 from sevamitra.web.requestids import RequestIds, request_id
+from sevamitra.web.security import COMMON, HSTS, NOT_HTML_POLICY, CrossSiteGuard, SecurityHeaders
 from sevamitra.web.templating import Templates
 from sevamitra.web.verification import routes as verification_routes
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
-MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # Meta's updates are a few KiB; anything this big is not Meta
+MAX_WEBHOOK_BYTES = 3 * 1024 * 1024  # the default of SEVAMITRA_WEBHOOK_MAX_BYTES: Meta's updates are a few KiB
+EMULATOR_MAX_BYTES = 101 * 1024 * 1024  # the emulator's Graph API takes uploads up to Meta's 100 MB
 
 
 def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlette | None = None) -> Starlette:
@@ -91,7 +94,12 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))
     # traced, the webhook goes the long way round, through the tracing middleware like every route
-    app = App(webhook=None if settings.tracing else webhook, routes=routes, lifespan=lifespan)
+    guards = [
+        Middleware(SecurityHeaders, https=settings.public_url.startswith("https://")),
+        Middleware(CrossSiteGuard),
+        Middleware(BodyLimit, max_bytes=settings.request_max_bytes, prefixes={"/emulator": EMULATOR_MAX_BYTES}),
+    ]
+    app = App(webhook=None if settings.tracing else webhook, routes=routes, lifespan=lifespan, middleware=guards)
     if settings.tracing:  # imported only when asked for: OpenTelemetry is an optional extra
         from sevamitra.adapters.tracing import install_tracing
 
@@ -106,8 +114,15 @@ class App(Starlette):
     """The platform's Starlette app, with the webhook's POSTs answered before its middleware stack (five
     layers of coroutines and send wrappers for one route that needs none of them)."""
 
-    def __init__(self, *, webhook: Webhook | None, routes: list[BaseRoute], lifespan: Lifespan[Starlette]) -> None:
-        super().__init__(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])
+    def __init__(
+        self,
+        *,
+        webhook: Webhook | None,
+        routes: list[BaseRoute],
+        lifespan: Lifespan[Starlette],
+        middleware: Sequence[Middleware] = (),  # after the request ids: headers, cross-site guard, body limit
+    ) -> None:
+        super().__init__(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds), *middleware])
         self.webhook = webhook
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -131,6 +146,15 @@ class Webhook:
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.max_bytes = platform.settings.webhook_max_bytes
+        https = platform.settings.public_url.startswith("https://")
+        # the headers every answer carries (a list built once; each answer copies it)
+        self.headers = [
+            (b"content-type", _TEXT_PLAIN),
+            *((name.lower().encode(), value.encode()) for name, value in COMMON.items()),
+            (b"content-security-policy", NOT_HTML_POLICY.encode()),
+            *([(b"strict-transport-security", HSTS.encode())] if https else []),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
@@ -141,20 +165,16 @@ class Webhook:
             return
         status, text = answer
         # a new list each time: middleware (tracing) may append to it
-        headers = [
-            (b"content-length", str(len(text)).encode()),
-            (b"content-type", _TEXT_PLAIN),
-            (b"x-request-id", rid.encode()),
-        ]
+        headers = [*self.headers, (b"content-length", str(len(text)).encode()), (b"x-request-id", rid.encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": text})
 
     async def answer(self, scope: Scope, receive: Receive) -> tuple[int, bytes] | None:
         platform = self.platform
-        raw = await _body(receive, MAX_WEBHOOK_BYTES)
+        raw = await _body(receive, self.max_bytes)
         if raw is None:
             return None
-        if len(raw) > MAX_WEBHOOK_BYTES:
+        if len(raw) > self.max_bytes:
             return 413, b"too large"
         header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-hub-signature-256"), None)
         check = platform.check_signature(raw, header)

@@ -43,6 +43,7 @@ from sevamitra.core.applications import REFERENCE_PATTERN, Status, TransitionErr
 from sevamitra.core.catalogue import Service
 from sevamitra.core.display import shown_answers
 from sevamitra.core.fields import VOICE_ACCEPT, FieldSpec
+from sevamitra.core.filetypes import agrees, max_bytes
 from sevamitra.core.officers import Officer, may_act, may_view
 from sevamitra.core.ports import CaseRecord, InboxFilter
 from sevamitra.core.texts import MissingText
@@ -502,19 +503,20 @@ def dashboard_routes(
             return missing(request, officer, session)
         value = files[int(index)]
         await access.record(officer, "view_document", record.reference, {"field": field_id}, client_ip(request))
-        try:
-            data, mime_type = await platform.messenger.download_media(str(value["media_id"]))
+        try:  # over the channel's limit for its kind: refused from its stated size, before download
+            limit = max_bytes(str(value.get("mime_type") or ""))
+            data, mime_type = await platform.messenger.download_media(str(value["media_id"]), limit)
         except Exception:  # the channel's failure (expired media, network): the page says so, the log has it
             log.exception("document %s of %s could not be fetched", field_id, record.reference)
             return pages.render(
                 "forbidden.html", request, status_code=502, kind="unavailable", **frame(officer, session)
             )
-        mime_type = mime_type.partition(";")[0].strip().lower()
-        inline = mime_type in INLINE_TYPES
+        shown = agrees(mime_type, data)  # what its bytes are, where they agree with its stated type
+        inline = shown in INLINE_TYPES
         name = _safe_filename(str(value.get("filename") or field_id))
         return Response(
             data,
-            media_type=mime_type if inline else "application/octet-stream",
+            media_type=shown if inline and shown else "application/octet-stream",
             headers={
                 **FILE_HEADERS,
                 "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',

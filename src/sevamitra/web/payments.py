@@ -26,6 +26,7 @@ from sevamitra.core.payments import (
     format_paise,
     pay_token_valid,
 )
+from sevamitra.web.csp import html_policy
 from sevamitra.web.templating import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 1024 * 1024  # providers' events are a few KiB
 PAGE_LANGUAGES = ("te", "en")
 SIMULATED = "simulated"
+
+
+def _policy(page: str) -> dict[str, str]:
+    return {"Content-Security-Policy": html_policy(page)}  # the page's own <style> by hash
 
 
 def payment_routes(wiring: PaymentsWiring) -> list[BaseRoute]:
@@ -73,7 +78,7 @@ def payment_routes(wiring: PaymentsWiring) -> list[BaseRoute]:
             ".pay{background:#1b7f3b;color:#fff}.fail{background:#ddd}"
             f"</style></head><body><h1>{both('pay.sim.title')}</h1>{body}</body></html>"
         )
-        return HTMLResponse(html, status_code=status_code, headers=dict(SECURITY_HEADERS))
+        return HTMLResponse(html, status_code=status_code, headers={**SECURITY_HEADERS, **_policy(html)})
 
     async def simulated(request: Request) -> PaymentRecord | None:
         payment = await wiring.payments.by_provider_ref(request.path_params["provider_ref"])

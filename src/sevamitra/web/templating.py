@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse
 
 from sevamitra.bootstrap import load_texts
 from sevamitra.core.texts import MissingText, Texts
+from sevamitra.web.csp import html_policy
 
 TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")
 LANGUAGES = ("te", "en")
@@ -27,10 +28,11 @@ DEFAULT_LANGUAGE = "te"
 LANGUAGE_COOKIE = "lang"
 DASHBOARD_PATH = "/dashboard"
 
-# Same-origin everything, no framing, no plugins; inline styles (the pages carry their own CSS).
+# Same-origin everything, no framing, no plugins. A page's own inline CSS is allowed by its hash when it is
+# rendered (`html_policy`); this is the policy of what carries none (text, CSV, PDF).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 SECURITY_HEADERS: Mapping[str, str] = {
     "Cache-Control": "no-store",  # officers' pages hold personal data: never kept by a browser or proxy
@@ -105,7 +107,10 @@ class Templates:
                 **context,
             }
         )
-        response = HTMLResponse(page, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
+        policy = {"Content-Security-Policy": html_policy(page)}  # its inline <style> blocks by hash
+        response = HTMLResponse(
+            page, status_code=status_code, headers={**SECURITY_HEADERS, **policy, **(headers or {})}
+        )
         if request.query_params.get("lang") in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != lang:
             response.set_cookie(
                 LANGUAGE_COOKIE,

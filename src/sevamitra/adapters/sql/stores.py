@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from sevamitra.adapters.sql.bookings import confirm_places, hold_places
@@ -424,9 +424,13 @@ class SqlCitizenTurn:
     _outbox: list[dict[str, Any]] = field(default_factory=list)
     _save: tuple[dict[str, Any], Recipient] | None = None
     _existed: bool = False  # whether the citizen's conversation was stored before this turn
+    _deferred: list[tuple[int, datetime]] = field(default_factory=list)
 
     def done(self, record: InboxRecord, *, error: str | None = None) -> None:
         self._done.append((record.id, error))
+
+    def defer(self, record: InboxRecord, until: datetime) -> None:
+        self._deferred.append((record.id, until))
 
     def save_state(self, state: dict[str, Any], recipient: Recipient, now: datetime) -> None:
         self.state = state
@@ -696,7 +700,9 @@ async def _flush(connection: AsyncConnection, turns: Sequence[SqlCitizenTurn]) -
     created: list[dict[str, Any]] = []
     queued: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
+    deferred: list[dict[str, Any]] = []
     for turn in turns:
+        deferred += [{"_id": record_id, "_until": until} for record_id, until in turn._deferred]
         if turn._save is not None:
             state, recipient = turn._save
             values = {
@@ -723,6 +729,8 @@ async def _flush(connection: AsyncConnection, turns: Sequence[SqlCitizenTurn]) -
         await connection.execute(insert(outbox), queued)
     if done:
         await connection.execute(_MARK_PROCESSED, done)
+    if deferred:
+        await connection.execute(_DEFER, deferred)
 
 
 _UPDATE_CONVERSATION = (
@@ -742,6 +750,8 @@ _MARK_PROCESSED = (
     .values(state=bindparam("_state"), processed_at=bindparam("_at"), error=bindparam("_error"))
 )
 
+_DEFER = update(inbox).where(inbox.c.id == bindparam("_id")).values(not_before=bindparam("_until"))
+
 
 class SqlConversations:
     def __init__(self, engine: AsyncEngine, sealer: Sealer) -> None:
@@ -749,10 +759,11 @@ class SqlConversations:
         self.sealer = sealer
         self.sqlite = is_sqlite(engine)
 
-    async def addresses_waiting(self, limit: int) -> list[str]:
+    async def addresses_waiting(self, limit: int, now: datetime | None = None) -> list[str]:
+        due = or_(inbox.c.not_before.is_(None), inbox.c.not_before <= now) if now is not None else true()
         query = (
             select(inbox.c.address)
-            .where(inbox.c.state == "pending", inbox.c.kind == "message")
+            .where(inbox.c.state == "pending", inbox.c.kind == "message", due)
             .group_by(inbox.c.address)
             .order_by(func.min(inbox.c.id))
             .limit(limit)
