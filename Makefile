@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck imports pytest bench lock conformance clean
+.PHONY: run test lint typecheck imports pytest bench soak lock conformance clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ pytest: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/sevamitra bench ingest
+
+# The long crash soak (minutes): thousands of citizens, serve and worker processes killed, PostgreSQL
+# restarted (this disturbs anything else using that server), Graph API faults; then the fuzz tests'
+# long mode. `make test` runs the short crash test only (tests/e2e/test_crash.py).
+SOAK_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+SOAK_OPTIONS ?=
+SOAK_FUZZ_EXAMPLES ?= 20000
+soak: $(VENV)/.installed
+	$(BIN)/python -m sevamitra.testing.soak --database-url $(SOAK_DATABASE_URL) --restart-database $(SOAK_OPTIONS)
+	if [ -d tests/fuzz ]; then SEVAMITRA_FUZZ_EXAMPLES=$(SOAK_FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz; fi
 
 conformance: $(VENV)/.installed
 	$(BIN)/python ../shared/conformance/check_spine.py "$(CURDIR)/$(BIN)/sevamitra"

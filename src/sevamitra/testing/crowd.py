@@ -97,7 +97,7 @@ class Crowd:
         # idle connections dropped well before the emulator's server closes them (5 s), so that a request is
         # never written into a connection the server is closing
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=1.0)
-        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        async with httpx.AsyncClient(timeout=120, limits=limits) as http:  # a busy emulator is slow
             start = time.monotonic()
             count = len(self.citizens)
             await asyncio.gather(
@@ -130,11 +130,16 @@ class Crowd:
         raise CrowdFailed(f"the emulator did not take a message of {citizen.wa_id} in five tries")
 
     async def _sent_so_far(self, http: httpx.AsyncClient, citizen: Citizen) -> list[str]:
-        response = await http.get(f"{self.url}/_chat/{citizen.wa_id}/messages", params={"after": 0})
-        if response.status_code == 404:  # the emulator has not met this citizen: nothing arrived
-            return []
-        response.raise_for_status()
-        return [m["id"] for m in response.json()["messages"] if m["direction"] == "in"]
+        for _ in range(5):
+            try:
+                response = await http.get(f"{self.url}/_chat/{citizen.wa_id}/messages", params={"after": 0})
+            except httpx.TransportError:
+                continue
+            if response.status_code == 404:  # the emulator has not met this citizen: nothing arrived
+                return []
+            response.raise_for_status()
+            return [m["id"] for m in response.json()["messages"] if m["direction"] == "in"]
+        raise CrowdFailed(f"the emulator did not show the chat of {citizen.wa_id} in five tries")
 
 
 def _content(step: Step, citizen: Citizen) -> dict[str, Any]:

@@ -266,7 +266,7 @@ async def _faults_now_and_then(
     """Bursts of Graph API faults while the load lasts: the next sends are refused with them."""
     if plan.faults_every <= 0:
         return
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         while not load.done():
             await asyncio.sleep(rng.uniform(0.5, 1.5) * plan.faults_every)
             statuses = [rng.choice(FAULT_STATUSES) for _ in range(rng.randint(1, plan.fault_burst))]
@@ -277,7 +277,7 @@ async def _faults_now_and_then(
 
 
 async def _pending_faults(emulator_url: str) -> int:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=60) as http:
         response = await http.post(f"{emulator_url}/_control/faults", json={"statuses": []})
     pending: int = response.json().get("pending", 0)
     return pending
