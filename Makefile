@@ -46,7 +46,7 @@ bench: $(VENV)/.installed
 # long mode. `make test` runs the short crash test only (tests/e2e/test_crash.py).
 SOAK_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 SOAK_OPTIONS ?=
-SOAK_FUZZ_EXAMPLES ?= 20000
+SOAK_FUZZ_EXAMPLES ?= 2000
 soak: $(VENV)/.installed
 	$(BIN)/python -m sevamitra.testing.soak --database-url $(SOAK_DATABASE_URL) --restart-database $(SOAK_OPTIONS)
 	if [ -d tests/fuzz ]; then SEVAMITRA_FUZZ_EXAMPLES=$(SOAK_FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz; fi

@@ -139,7 +139,13 @@ async def _chats(emulator_url: str, wa_ids: Sequence[str]) -> dict[str, list[dic
 
         async def fetch(wa_id: str) -> None:
             async with slots:
-                response = await http.get(f"/_chat/{wa_id}/messages", params={"after": 0})
+                for attempt in range(3):
+                    try:
+                        response = await http.get(f"/_chat/{wa_id}/messages", params={"after": 0})
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
             chats[wa_id] = response.json()["messages"] if response.status_code == 200 else []
 
         await asyncio.gather(*(fetch(wa_id) for wa_id in wa_ids))

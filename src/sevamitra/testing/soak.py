@@ -67,8 +67,8 @@ class Plan:
     database_url: str  # PostgreSQL or SQLite; with `fresh`, a new schema (or file) is made from it
     fresh: bool = True
     citizens: int = 2000
-    spread: float = 300.0  # seconds over which the citizens start
-    gap: float = 2.0  # seconds between a citizen's messages
+    spread: float = 480.0  # seconds over which the citizens start
+    gap: float = 3.0  # seconds between a citizen's messages
     webs: int = 2
     workers: int = 2
     kills: int = 20
@@ -78,7 +78,7 @@ class Plan:
     fault_burst: int = 4  # the most faults in a burst
     restart_database: bool = False  # PostgreSQL only: restart the server once, mid-load
     restart_command: tuple[str, ...] = ()  # default: pg_ctlcluster for the server's cluster
-    settle_timeout: float = 300.0
+    settle_timeout: float = 600.0
     seed: int | None = None
     workdir: Path | None = None  # logs; default a temporary directory, removed afterwards
 
@@ -141,7 +141,6 @@ async def run_soak(plan: Plan, *, say: bool = True) -> Report:
     if plan.restart_database and plan.database_url.startswith("sqlite"):
         raise SoakFailed("--restart-database restarts a PostgreSQL server: not for SQLite")
     seed = plan.seed if plan.seed is not None else secrets.randbelow(2**31)
-    rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable schedule: no secret)
     echo = _say if say else _silent
     with contextlib.ExitStack() as stack:
         if plan.workdir is None:
@@ -151,12 +150,12 @@ async def run_soak(plan: Plan, *, say: bool = True) -> Report:
         async with _database(plan, workdir) as url:
             report = Report(plan=plan, seed=seed, database=_kind(url), started=datetime.now(UTC))
             echo(f"soak: seed {seed}; {_describe(plan)}; logs in {workdir}")
-            await _run(plan, url, workdir, rng, report, echo)
+            await _run(plan, url, workdir, report, echo)
             return report
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _run(plan: Plan, url: str, workdir: Path, rng: random.Random, report: Report, echo: Echo) -> None:
+async def _run(plan: Plan, url: str, workdir: Path, report: Report, echo: Echo) -> None:
     data_key = "soak-" + secrets.token_hex(16)
     emulator_port, web_ports = _free_port(), [_free_port() for _ in range(plan.webs)]
     balancer = Balancer(HOST, web_ports)
@@ -184,8 +183,8 @@ async def _run(plan: Plan, url: str, workdir: Path, rng: random.Random, report: 
         began = time.monotonic()
         load = asyncio.create_task(crowd.run())
         chaos = [
-            asyncio.create_task(_kill_now_and_then(plan, fleet, engine, rng, crowd.seconds, began, report, echo)),
-            asyncio.create_task(_faults_now_and_then(plan, emulator_url, rng, load, report)),
+            asyncio.create_task(_kill_now_and_then(plan, fleet, engine, crowd.seconds, began, report, echo)),
+            asyncio.create_task(_faults_now_and_then(plan, emulator_url, load, report)),
         ]
         if plan.restart_database:
             chaos.append(
@@ -226,21 +225,21 @@ async def _kill_now_and_then(
     plan: Plan,
     fleet: Fleet,
     engine: AsyncEngine,
-    rng: random.Random,
     seconds: float,
     began: float,
     report: Report,
     echo: Echo,
 ) -> None:
     """`plan.kills` kills at random moments of the load, one after another, each restarted."""
+    rng = _random(report.seed, "kills")
     moments = sorted(rng.uniform(0.05 * seconds, 0.95 * seconds) for _ in range(plan.kills))
+    downtimes = [rng.uniform(*plan.downtime) for _ in range(plan.kills)]
     webs, workers = fleet.of_kind("serve"), fleet.of_kind("worker")
     choices: list[list[Slot]] = [[web] for web in webs]
     choices += [workers] if plan.kill_workers_together else [[worker] for worker in workers]
     order = [choices[n % len(choices)] for n in range(plan.kills)]  # each target in turn, in a random order
     rng.shuffle(order)
-    for moment, targets in zip(moments, order, strict=True):
-        downtime = rng.uniform(*plan.downtime)
+    for moment, targets, downtime in zip(moments, order, downtimes, strict=True):
         await asyncio.sleep(max(0.0, began + moment - time.monotonic()))
         at = time.monotonic() - began
         for slot in targets:
@@ -260,12 +259,11 @@ async def _kill_now_and_then(
         await asyncio.gather(*(_answering(fleet, slot) for slot in targets if slot.port))
 
 
-async def _faults_now_and_then(
-    plan: Plan, emulator_url: str, rng: random.Random, load: asyncio.Task[None], report: Report
-) -> None:
+async def _faults_now_and_then(plan: Plan, emulator_url: str, load: asyncio.Task[None], report: Report) -> None:
     """Bursts of Graph API faults while the load lasts: the next sends are refused with them."""
     if plan.faults_every <= 0:
         return
+    rng = _random(report.seed, "faults")
     async with httpx.AsyncClient(timeout=60) as http:
         while not load.done():
             await asyncio.sleep(rng.uniform(0.5, 1.5) * plan.faults_every)
@@ -274,6 +272,11 @@ async def _faults_now_and_then(
             if response.status_code != 200:
                 raise SoakFailed(f"the emulator refused faults: {response.text[:200]}")
             report.faults.update(statuses)
+
+
+def _random(seed: int, purpose: str) -> random.Random:
+    """A generator of its own for each kind of disturbance: the kills replay alike whatever the faults do."""
+    return random.Random(f"{seed}:{purpose}")  # noqa: S311 (a seeded, repeatable schedule: no secret)
 
 
 async def _pending_faults(emulator_url: str) -> int:
@@ -542,9 +545,9 @@ def summary(report: Report) -> str:
             *(f"    {line}" for line in verdict.broken_applications),
         ]
     lines += [
-        f"  queues empty {report.settle_seconds:.1f} s after the load ended"
+        f"  queues empty {report.settle_seconds:.1f} s after the load and the kills ended"
         if report.settled
-        else f"  queues NOT empty {report.settle_seconds:.0f} s after the load ended",
+        else f"  queues NOT empty {report.settle_seconds:.0f} s after the load and the kills ended",
         f"  result: {'PASS' if report.ok else 'FAIL'}",
     ]
     return "\n".join(lines)
@@ -565,8 +568,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="PostgreSQL base URL (a fresh schema is made), or 'sqlite' for a fresh file",
     )
     parser.add_argument("--citizens", type=int, default=2000)
-    parser.add_argument("--spread", type=float, default=300.0, help="seconds over which the citizens start")
-    parser.add_argument("--gap", type=float, default=2.0, help="seconds between a citizen's messages")
+    parser.add_argument("--spread", type=float, default=480.0, help="seconds over which the citizens start")
+    parser.add_argument("--gap", type=float, default=3.0, help="seconds between a citizen's messages")
     parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kills", type=int, default=20)
@@ -575,7 +578,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--restart-command", default="", help="instead of pg_ctlcluster (e.g. 'service postgresql restart')"
     )
-    parser.add_argument("--settle-timeout", type=float, default=300.0)
+    parser.add_argument("--settle-timeout", type=float, default=600.0, help="seconds to wait for the queues")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--workdir", type=Path, help="keep the processes' logs here")
     args = parser.parse_args(argv)

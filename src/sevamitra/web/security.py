@@ -2,7 +2,8 @@
 
 Every response gets `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`, no framing
 (`frame-ancestors 'none'`, `X-Frame-Options: DENY`) and, where the public URL is https, HSTS and only
-`Secure` cookies (even when a proxy forgot to say the request came over https). An HTML
+`Secure` cookies (even when a proxy forgot to say the request came over https); the WhatsApp webhook,
+answered before this middleware, sets an API answer's share itself (`web.app.Webhook`). An HTML
 page gets a Content-Security-Policy without 'unsafe-inline': each inline `<style>` or `<script>` (and
 `style` attribute) it carries is allowed by its SHA-256, so an injected one would not run. Pages are
 rendered with autoescaping (Jinja2, `html.escape`), so no request can add such a block of its own.
