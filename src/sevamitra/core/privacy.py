@@ -37,7 +37,7 @@ SHOWN_DETAIL: Final = frozenset({"desk", "to", "from", "fields", "reason"})
 TOLD_MESSAGES: Final = frozenset({"rejected", "returned"})  # events whose officer's message went to the citizen
 INDIA: Final = timedelta(hours=5, minutes=30)
 
-Command = Literal["withdraw", "my_data", "who_saw", "privacy", "accept"]
+Command = Literal["withdraw", "my_data", "who_saw", "privacy"]
 COMMANDS: Final[tuple[Command, ...]] = ("withdraw", "my_data", "who_saw", "privacy")
 _PUNCTUATION = re.compile(r"[\s.!?।,;:]+$")
 
@@ -61,16 +61,28 @@ def words_of(texts: Texts, language: str, command: Command) -> frozenset[str]:
     return frozenset(normalised(w) for w in listed.split(",") if w.strip())
 
 
-def command_in(text: str, texts: Texts, commands: tuple[Command, ...] = COMMANDS) -> tuple[Command, str] | None:
+def command_in(text: str, texts: Texts) -> tuple[Command, str] | None:
     """The command the whole of `text` is, in any language, and the language whose word it is."""
-    said = normalised(text)
-    if not said:
-        return None
-    for command in commands:
+    return _commands(texts).get(normalised(text)) if text else None
+
+
+_TABLES: dict[int, tuple[Texts, dict[str, tuple[Command, str]]]] = {}  # every message is looked up: a few μs
+
+
+def _commands(texts: Texts) -> dict[str, tuple[Command, str]]:
+    """Each command word, in every language, to its command and language (the first listed wins)."""
+    kept = _TABLES.get(id(texts))
+    if kept is not None and kept[0] is texts:
+        return kept[1]
+    table: dict[str, tuple[Command, str]] = {}
+    for command in COMMANDS:
         for language in texts.by_language:
-            if said in words_of(texts, language, command):
-                return command, language
-    return None
+            for word in words_of(texts, language, command):
+                table.setdefault(word, (command, language))
+    if len(_TABLES) > 16:  # texts are loaded once per process; tests make a few
+        _TABLES.clear()
+    _TABLES[id(texts)] = (texts, table)
+    return table
 
 
 def purpose_of(service: Service | None) -> str:
