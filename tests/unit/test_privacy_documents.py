@@ -149,6 +149,10 @@ def test_the_readable_copy_masks_identifiers_and_speaks_the_citizens_language(la
     assert TEXTS.get(language, "privacy.pdf.grievances") in titles
     assert any(TEXTS.get(language, "status.returned") == value for _, value in rows)
     assert any("నిడమానూరు" in value or "Nidamanuru" in value or "निडमानूरु" in value for _, value in rows)
+    nunna = PLACES.get("ntr/vijayawada-rural/nunna")
+    assert nunna is not None
+    alert = f"{TEXTS.get(language, 'alerts.topic.weather')} · {nunna.name(language)}"
+    assert any(value.startswith(alert) for _, value in rows)  # the topic and the place by their names
 
 
 def test_a_section_with_nothing_in_it_is_still_listed_with_its_title() -> None:

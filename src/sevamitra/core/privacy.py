@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 from sevamitra.core.applications import Status
+from sevamitra.core.broadcasts import area_name
 from sevamitra.core.catalogue import Catalogue, Service
 from sevamitra.core.display import shown_answers
 from sevamitra.core.jurisdictions import Jurisdictions
@@ -423,7 +424,7 @@ def readable_document(
     """The PDF's content: every section, with Aadhaar and other identifiers masked."""
     t = _Words(texts, language)
     sections = [
-        ReadableSection(title=t("privacy.pdf.about"), entries=(_about(holdings, catalogue, t),)),
+        ReadableSection(title=t("privacy.pdf.about"), entries=(_about(holdings, catalogue, places, t),)),
         ReadableSection(title=t("privacy.pdf.consents"), entries=tuple(_consents(holdings, t))),
     ]
     ratings = {r.reference: r for r in holdings.ratings}
@@ -448,7 +449,7 @@ def readable_document(
     )
 
 
-def _about(holdings: Holdings, catalogue: Catalogue, t: _Words) -> ReadableEntry:
+def _about(holdings: Holdings, catalogue: Catalogue, places: Jurisdictions | None, t: _Words) -> ReadableEntry:
     state = holdings.conversation or {}
     rows = [
         (t("privacy.pdf.number"), mask_identifier(holdings.wa_id) if holdings.wa_id else "-"),
@@ -464,7 +465,9 @@ def _about(holdings: Holdings, catalogue: Catalogue, t: _Words) -> ReadableEntry
     if isinstance(draft, Mapping) and (service := catalogue.service(str(draft.get("service")))) is not None:
         rows.append((t("privacy.pdf.draft"), service.name(t.language)))
     for alert in holdings.alerts:
-        rows.append((t("privacy.pdf.alert"), f"{alert.topic} · {alert.area} ({local_date(alert.created_at)})"))
+        topic = t.optional(f"alerts.topic.{alert.topic}", alert.topic)
+        area = area_name(t.texts, places, alert.area, t.language) if places else alert.area
+        rows.append((t("privacy.pdf.alert"), f"{topic} · {area} ({local_date(alert.created_at)})"))
     return ReadableEntry(heading=None, rows=tuple(rows))
 
 
