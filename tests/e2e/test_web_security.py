@@ -38,10 +38,13 @@ class InlineBlocks(HTMLParser):
         self.open: str | None = None
         self.styles: list[str] = []
         self.scripts: list[str] = []
+        self.attributes: list[str] = []  # style="..." values
         self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
+        if found.get("style") is not None:
+            self.attributes.append(str(found["style"]))
         if tag in ("style", "script") and not found.get("src"):
             self.open = tag
             (self.styles if tag == "style" else self.scripts).append("")
@@ -91,6 +94,7 @@ ONE_DATABASE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True
 @ONE_DATABASE
 async def test_every_answer_carries_the_security_headers_and_cookies_stay_out_of_reach(site: Served) -> None:
     for path in ("/", "/verify", "/V/NOTAQR", "/verifier.html", "/charter", "/dashboard/login", "/emulator/"):
+        # each page's inline <style> and <script> blocks and style attributes, found by a real HTML parser
         page = await site.http.get(path)
         assert page.headers["content-type"].startswith("text/html"), path
         assert_common_headers(page)
@@ -100,6 +104,9 @@ async def test_every_answer_carries_the_security_headers_and_cookies_stay_out_of
         blocks.feed(page.text)
         assert {sha256(style) for style in blocks.styles} <= set(policy["style-src"]), path
         assert {sha256(script) for script in blocks.scripts} <= set(policy["script-src"]), path
+        assert bool(blocks.attributes) is (path == "/V/NOTAQR"), path  # only the verdict has a style="..."
+        if blocks.attributes:  # the verdict's colour: allowed by its hash, never by 'unsafe-inline'
+            assert {"'unsafe-hashes'", *map(sha256, blocks.attributes)} <= set(policy["style-src"]), path
         assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
     for path in ("/health", "/log/checkpoint", "/.well-known/sevamitra/keys.json", "/dashboard/nowhere"):
         answer = await site.http.get(path)

@@ -14,41 +14,35 @@ import html
 import re
 from collections.abc import Iterable
 
-_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)([^>]*)>")  # an opening tag and its attributes
-_STYLE_ATTRIBUTE = re.compile(r"""(?:^|\s)style\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
-_SRC = re.compile(r"(?:^|\s)src\s*=", re.I)
-RAW_TEXT = ("style", "script")  # elements whose content is text to the end tag, never markup
+# Our pages write tags and attributes in lower case; one written otherwise would go unhashed, so its style or
+# script would be refused: a page that looks wrong, never a hole.
+_RAW_TEXT = re.compile(r"<(style|script)\b([^>]*)>")  # elements whose content is text up to their end tag
+_STYLE_ATTRIBUTE = re.compile(r"""style\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_SRC = re.compile(r"(?:^|\s)src\s*=")
 
 
 def inline_blocks(page: str) -> tuple[list[str], list[str], list[str]]:
     """The page's inline style blocks, inline scripts and `style` attribute values, as a browser reads them."""
     styles: list[str] = []
     scripts: list[str] = []
-    attributes: list[str] = []
-    lowered = page.lower() if page.isascii() else None  # for finding end tags (lower() keeps ASCII's offsets)
+    raw: list[tuple[int, int]] = []  # where the blocks' text lies: a "style=" in there is no attribute
     position = 0
-    while (tag := _TAG.search(page, position)) is not None:
-        name, attrs = tag.group(1).lower(), tag.group(2)
-        position = tag.end()
-        attributes += [html.unescape(m.group(1) or m.group(2) or "") for m in _STYLE_ATTRIBUTE.finditer(attrs)]
-        if name not in RAW_TEXT:
-            continue
-        end = _end_tag(page, lowered, name, position)
+    while (tag := _RAW_TEXT.search(page, position)) is not None:
+        name, start = tag.group(1), tag.end()
+        end = page.find("</" + name, start)
+        end = len(page) if end == -1 else end
         if name == "style":
-            styles.append(page[position:end])
-        elif not _SRC.search(attrs):
-            scripts.append(page[position:end])
+            styles.append(page[start:end])
+        elif not _SRC.search(tag.group(2)):
+            scripts.append(page[start:end])
+        raw.append((start, end))
         position = end
+    attributes = [
+        html.unescape(m.group(1) or m.group(2) or "")
+        for m in _STYLE_ATTRIBUTE.finditer(page)
+        if m.start() > 0 and page[m.start() - 1].isspace() and not any(a <= m.start() < b for a, b in raw)
+    ]
     return styles, scripts, attributes
-
-
-def _end_tag(page: str, lowered: str | None, name: str, start: int) -> int:
-    if lowered is not None:
-        found = lowered.find("</" + name, start)
-    else:
-        match = re.compile("</" + name, re.I).search(page, start)
-        found = match.start() if match else -1
-    return len(page) if found == -1 else found
 
 
 @functools.lru_cache(maxsize=512)  # the same few style blocks on every page: hashed once each
