@@ -48,7 +48,8 @@ SOAK_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 SOAK_OPTIONS ?=
 SOAK_FUZZ_EXAMPLES ?= 2000
 soak: $(VENV)/.installed
-	$(BIN)/python -m sevamitra.testing.soak --database-url $(SOAK_DATABASE_URL) --restart-database $(SOAK_OPTIONS)
+	$(BIN)/python -m sevamitra.testing.soak --database-url $(SOAK_DATABASE_URL) --restart-database \
+		--token-refused $(SOAK_OPTIONS)
 	if [ -d tests/fuzz ]; then SEVAMITRA_FUZZ_EXAMPLES=$(SOAK_FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz; fi
 
 conformance: $(VENV)/.installed

@@ -1,8 +1,9 @@
 """Crash test, the short version of `make soak` (see `sevamitra.testing.soak`): citizens apply for an
 income certificate through the emulator while `serve --no-worker` and `worker` processes are killed
-with SIGKILL at seeded random moments and started again, and the Graph API answers some sends with
-429 and 5xx. Afterwards no message is lost, every application is whole, every citizen answered, and
-no reply reached a citizen twice unless it was in flight at a kill.
+with SIGKILL at seeded random moments and started again, and the Graph API fails some sends (429,
+5xx, dropped connections, no answer, and once a refused access token). Afterwards no message is
+lost, every application is whole, every citizen answered, and no reply reached a citizen twice
+unless it was in flight at a kill.
 
 Every worker is killed at once here, so that their leases can be ended at once instead of waited
 out (60 s); `make soak` kills one process at a time and waits. Set SEVAMITRA_CRASH_SEED to replay a
@@ -40,6 +41,9 @@ async def test_killed_processes_lose_no_message_break_no_application_and_resend_
         downtime=(0.2, 1.0),
         kill_workers_together=True,
         faults_every=1.0,
+        token_refused=True,
+        graph_api_timeout=2.0,
+        pause_probe=3.0,
         settle_timeout=120.0,
         seed=SEED,
         workdir=tmp_path,
@@ -50,6 +54,7 @@ async def test_killed_processes_lose_no_message_break_no_application_and_resend_
     assert verdict is not None and report.settled
     assert report.killed["serve"] >= 1 and report.killed["worker"] >= 1
     assert sum(report.faults.values()) > report.faults_left  # some sends were refused and retried
+    assert report.faults["190"] == 1  # and the number paused once, until a probe passed
     assert verdict.messages == plan.citizens * len(WALK)
     assert verdict.lost == 0
     assert verdict.receipts_wrong == 0 and verdict.odd_transcripts == 0

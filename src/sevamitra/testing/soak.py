@@ -26,10 +26,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import random
 import secrets
 import shlex
+import signal
 import socket
 import sys
 import tempfile
@@ -58,7 +60,20 @@ from sevamitra.testing.fleet import Fleet, Slot
 
 Echo = Callable[[str], None]
 HOST = "127.0.0.1"
-FAULT_STATUSES = (429, 500, 503)  # what Meta answers when it is busy or failing; all retried
+# Graph API faults (`/_control/faults`) by name, with how often each is drawn: Meta busy (429), failing
+# (5xx), the connection dropped before the answer (reset), no answer at all (timeout: held until the
+# platform gives up waiting). None of them sends the message; all are retried.
+FAULTS: dict[str, tuple[dict[str, object], int]] = {
+    "429": ({"status": 429}, 3),
+    "500": ({"status": 500}, 3),
+    "503": ({"status": 503}, 3),
+    "reset": ({"kind": "reset"}, 2),
+    "timeout": ({"kind": "timeout", "seconds": 120}, 1),
+}
+TOKEN_REFUSED: dict[str, object] = {
+    "status": 401,
+    "code": 190,
+}  # the access token refused: the number pauses until a probe passes
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -76,6 +91,9 @@ class Plan:
     kill_workers_together: bool = False
     faults_every: float = 3.0  # seconds between bursts of Graph API faults; 0: none
     fault_burst: int = 4  # the most faults in a burst
+    token_refused: bool = False  # once, mid-load: Meta refuses the access token (190)
+    graph_api_timeout: float = 10.0  # SEVAMITRA_GRAPH_API_TIMEOUT_SECONDS: how long a timeout fault holds a send
+    pause_probe: float = 20.0  # SEVAMITRA_SEND_PAUSE_PROBE_SECONDS: how soon a paused number is tried again
     restart_database: bool = False  # PostgreSQL only: restart the server once, mid-load
     restart_command: tuple[str, ...] = ()  # default: pg_ctlcluster for the server's cluster
     settle_timeout: float = 600.0
@@ -111,7 +129,7 @@ class Report:
     settle_seconds: float = 0.0
     settled: bool = False
     kills: list[Kill] = field(default_factory=list)
-    faults: Counter[int] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
     faults_left: int = 0  # injected but never taken by a send
     restart: Restart | None = None
     unexpected_exits: dict[str, int] = field(default_factory=dict)
@@ -161,7 +179,11 @@ async def _run(plan: Plan, url: str, workdir: Path, report: Report, echo: Echo) 
     balancer = Balancer(HOST, web_ports)
     webhook = f"http://{HOST}:{await balancer.start()}/webhooks/whatsapp"
     emulator_url = f"http://{HOST}:{emulator_port}"
-    fleet = Fleet(_env(url, emulator_url, webhook, data_key, workdir), workdir / "logs")
+    env = _env(url, emulator_url, webhook, data_key, workdir) | {
+        "SEVAMITRA_GRAPH_API_TIMEOUT_SECONDS": str(plan.graph_api_timeout),
+        "SEVAMITRA_SEND_PAUSE_PROBE_SECONDS": str(plan.pause_probe),
+    }
+    fleet = Fleet(env, workdir / "logs")
     fleet.add(
         "emulator",
         "emulator",
@@ -184,7 +206,7 @@ async def _run(plan: Plan, url: str, workdir: Path, report: Report, echo: Echo) 
         load = asyncio.create_task(crowd.run())
         chaos = [
             asyncio.create_task(_kill_now_and_then(plan, fleet, engine, crowd.seconds, began, report, echo)),
-            asyncio.create_task(_faults_now_and_then(plan, emulator_url, load, report)),
+            asyncio.create_task(_faults_now_and_then(plan, emulator_url, load, crowd.seconds, report)),
         ]
         if plan.restart_database:
             chaos.append(
@@ -259,19 +281,28 @@ async def _kill_now_and_then(
         await asyncio.gather(*(_answering(fleet, slot) for slot in targets if slot.port))
 
 
-async def _faults_now_and_then(plan: Plan, emulator_url: str, load: asyncio.Task[None], report: Report) -> None:
-    """Bursts of Graph API faults while the load lasts: the next sends are refused with them."""
+async def _faults_now_and_then(
+    plan: Plan, emulator_url: str, load: asyncio.Task[None], seconds: float, report: Report
+) -> None:
+    """Bursts of Graph API faults while the load lasts, the next sends failing with them; with
+    `token_refused`, the access token refused once, past halfway."""
     if plan.faults_every <= 0:
         return
     rng = _random(report.seed, "faults")
+    names, weights = list(FAULTS), [weight for _, weight in FAULTS.values()]
+    token_at = time.monotonic() + seconds * 0.6 if plan.token_refused else math.inf
     async with httpx.AsyncClient(timeout=60) as http:
         while not load.done():
             await asyncio.sleep(rng.uniform(0.5, 1.5) * plan.faults_every)
-            statuses = [rng.choice(FAULT_STATUSES) for _ in range(rng.randint(1, plan.fault_burst))]
-            response = await http.post(f"{emulator_url}/_control/faults", json={"statuses": statuses})
+            drawn = rng.choices(names, weights, k=rng.randint(1, plan.fault_burst))
+            faults = [FAULTS[name][0] for name in drawn]
+            if time.monotonic() >= token_at:
+                token_at = math.inf
+                drawn, faults = [*drawn, "190"], [*faults, TOKEN_REFUSED]
+            response = await http.post(f"{emulator_url}/_control/faults", json={"faults": faults})
             if response.status_code != 200:
                 raise SoakFailed(f"the emulator refused faults: {response.text[:200]}")
-            report.faults.update(statuses)
+            report.faults.update(drawn)
 
 
 def _random(seed: int, purpose: str) -> random.Random:
@@ -501,6 +532,7 @@ def _describe(plan: Plan) -> str:
         f"{plan.webs} web and {plan.workers} worker processes, {plan.kills} kills"
         + (" (workers together)" if plan.kill_workers_together else "")
         + (f", Graph API faults every ~{plan.faults_every:g} s" if plan.faults_every > 0 else "")
+        + (", the access token refused once" if plan.token_refused and plan.faults_every > 0 else "")
         + (", a PostgreSQL restart" if plan.restart_database else "")
     )
 
@@ -523,7 +555,7 @@ def summary(report: Report) -> str:
         + (f"; exits nobody asked for: {report.unexpected_exits}" if report.unexpected_exits else "")
     )
     taken = sum(report.faults.values()) - report.faults_left
-    kinds = ", ".join(f"{status} x{n}" for status, n in sorted(report.faults.items())) or "-"
+    kinds = ", ".join(f"{name} x{n}" for name, n in sorted(report.faults.items())) or "-"
     lines.append(f"  Graph API faults injected: {sum(report.faults.values())} ({kinds}); taken by sends: {taken}")
     if report.restart is not None:
         r = report.restart
@@ -560,6 +592,16 @@ def _seconds(value: float | None) -> str:
 # ------------------------------------------------------------------ the command
 
 
+async def _until_stopped(plan: Plan) -> Report:
+    """The run, cancelled (and so cleaned up: processes stopped, schema dropped) on SIGINT or SIGTERM,
+    which a run in the background would otherwise ignore or die of."""
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        if task is not None:
+            loop.add_signal_handler(stop, task.cancel)
+    return await run_soak(plan)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sevamitra.testing.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -574,6 +616,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--faults-every", type=float, default=3.0, help="seconds between fault bursts; 0: none")
+    parser.add_argument("--token-refused", action="store_true", help="Meta refuses the access token once (190)")
     parser.add_argument("--restart-database", action="store_true", help="restart the local PostgreSQL mid-load")
     parser.add_argument(
         "--restart-command", default="", help="instead of pg_ctlcluster (e.g. 'service postgresql restart')"
@@ -594,6 +637,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         workers=args.workers,
         kills=args.kills,
         faults_every=args.faults_every,
+        token_refused=args.token_refused,
         restart_database=args.restart_database,
         restart_command=tuple(shlex.split(args.restart_command)),
         settle_timeout=args.settle_timeout,
@@ -601,7 +645,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         workdir=args.workdir,
     )
     try:
-        report = asyncio.run(run_soak(plan))
+        report = asyncio.run(_until_stopped(plan))
+    except asyncio.CancelledError as stopped:
+        sys.stderr.write("soak: stopped; its processes and its schema are gone\n")
+        raise SystemExit(130) from stopped
     except SoakFailed as error:
         sys.stderr.write(f"soak: could not run: {error}\n")
         raise SystemExit(2) from error
