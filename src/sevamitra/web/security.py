@@ -17,7 +17,7 @@ officer also carry the session's CSRF token (`web.auth.check_csrf`).
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,7 +42,8 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
         self.https = https
-        self.common = {**COMMON, **({"Strict-Transport-Security": HSTS} if https else {})}
+        common = {**COMMON, **({"Strict-Transport-Security": HSTS} if https else {})}
+        self.common = [(name.lower().encode(), value.encode()) for name, value in common.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,19 +55,22 @@ class SecurityHeaders:
         async def secured(message: Message) -> None:
             nonlocal held
             if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ())]  # the raw list, in one pass
                 if self.https:  # a cookie of an https deployment is Secure, whatever the proxy told the app
-                    message["headers"] = [_secure(name, value) for name, value in message.get("headers", [])]
-                headers = MutableHeaders(scope=message)
-                for name, value in self.common.items():
-                    headers.setdefault(name, value)
-                if "content-security-policy" in headers:
+                    headers = [_secure(name, value) for name, value in headers]
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.common if name not in present]
+                message["headers"] = headers
+                if b"content-security-policy" in present:
                     await send(message)
-                elif headers.get("content-type", "").startswith("text/html"):
+                    return
+                kind = _content_type(headers)
+                if kind.startswith("text/html"):
                     held = message
-                else:
-                    kind = headers.get("content-type", "")
-                    headers["Content-Security-Policy"] = FILE_POLICY if _is_file(kind) else NOT_HTML_POLICY
-                    await send(message)
+                    return
+                policy = FILE_POLICY if _is_file(kind) else NOT_HTML_POLICY
+                headers.append((b"content-security-policy", policy.encode()))
+                await send(message)
                 return
             if held is None or message["type"] != "http.response.body":
                 await send(message)
@@ -75,11 +79,16 @@ class SecurityHeaders:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            MutableHeaders(scope=held)["Content-Security-Policy"] = html_policy(body.decode("utf-8", "replace"))
+            page_policy = html_policy(body.decode("utf-8", "replace"))
+            held["headers"].append((b"content-security-policy", page_policy.encode()))
             await send(held)
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, secured)
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> str:
+    return next((value for name, value in headers if name.lower() == b"content-type"), b"").decode("latin-1")
 
 
 def _secure(name: bytes, value: bytes) -> tuple[bytes, bytes]:
