@@ -82,7 +82,7 @@ class Plan:
     database_url: str  # PostgreSQL or SQLite; with `fresh`, a new schema (or file) is made from it
     fresh: bool = True
     citizens: int = 2000
-    spread: float = 480.0  # seconds over which the citizens start
+    spread: float = 900.0  # seconds over which the citizens start
     gap: float = 3.0  # seconds between a citizen's messages
     webs: int = 2
     workers: int = 2
@@ -610,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="PostgreSQL base URL (a fresh schema is made), or 'sqlite' for a fresh file",
     )
     parser.add_argument("--citizens", type=int, default=2000)
-    parser.add_argument("--spread", type=float, default=480.0, help="seconds over which the citizens start")
+    parser.add_argument("--spread", type=float, default=900.0, help="seconds over which the citizens start")
     parser.add_argument("--gap", type=float, default=3.0, help="seconds between a citizen's messages")
     parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
