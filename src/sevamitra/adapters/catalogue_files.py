@@ -295,19 +295,24 @@ def _parse(root: Path) -> tuple[Catalogue | None, list[FileProblem], dict[str, A
     departments_path = root / "departments.yaml"
     try:
         departments = [d.model_dump() for d in _DepartmentsFile.model_validate(_read(departments_path)).departments]
-    except (ValidationError, OSError, yaml.YAMLError) as error:
+    except (ValueError, OSError, yaml.YAMLError, RecursionError) as error:  # ValueError: not UTF-8, or invalid
         messages = _errors(error) if isinstance(error, ValidationError) else [str(error)]
         return None, [FileProblem(departments_path, m) for m in messages], {}
+    ids = [d["id"] for d in departments]
+    if twice := sorted({i for i in ids if ids.count(i) > 1}):
+        return None, [FileProblem(departments_path, f"department id {i} is used twice") for i in twice], {}
     dumps: list[tuple[dict[str, Any], str]] = []
     seen: dict[str, Path] = {}
     for path in _service_paths(root):
         try:
             raw = migrate_service(_read(path))
             data = _ServiceFile.model_validate(raw).model_dump(by_alias=True)
+            json.dumps(data, sort_keys=True)  # as the snapshot will: YAML's dates, sets and mixed keys fail here
+            digest = definition_hash(raw)
         except ValidationError as error:
             problems += [FileProblem(path, m) for m in _errors(error)]
             continue
-        except (OSError, yaml.YAMLError, AttributeError, TypeError) as error:
+        except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError, RecursionError) as error:
             problems.append(FileProblem(path, f"not a service definition: {error}"))
             continue
         if data["id"] in seen:
@@ -317,14 +322,17 @@ def _parse(root: Path) -> tuple[Catalogue | None, list[FileProblem], dict[str, A
         if path.parent.name != data["department"]:
             where = f"file is under {path.parent.name}/ but names department {data['department']}"
             problems.append(FileProblem(path, where))
-        dumps.append((data, definition_hash(raw)))
+        dumps.append((data, digest))
     known = {d["id"] for d in departments}
     unknown = [(data, seen[data["id"]]) for data, _ in dumps if data["department"] not in known]
     problems += [FileProblem(path, f"unknown department {data['department']}") for data, path in unknown]
     if unknown:
         return None, problems, {}
     snapshot = _snapshot(departments, dumps)
-    return _build(snapshot), problems, snapshot
+    try:
+        return _build(snapshot), problems, snapshot
+    except ValueError as error:  # what the core's types refuse and the file formats let through
+        return None, [*problems, FileProblem(root, str(error))], {}
 
 
 def _snapshot(departments: list[dict[str, Any]], dumps: list[tuple[dict[str, Any], str]]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import io
 
 import pypdfium2 as pdfium
 import zxingcpp
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo at most: more is no phone camera, and would eat memory
@@ -33,10 +33,13 @@ def _image(data: bytes) -> Image.Image:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        pixels = image.width * image.height
+        if pixels <= MAX_PIXELS:  # Pillow only warns up to twice its limit
+            image.load()
+            return image.convert("L")
+    except Exception as error:  # Pillow's decoders raise many types on corrupt input (OSError, SyntaxError, ...)
         raise ScanError(f"not a readable image: {error}") from error
-    return image.convert("L")
+    raise ScanError(f"an image of {pixels} pixels, more than {MAX_PIXELS}")
 
 
 def _pdf_pages(data: bytes) -> list[Image.Image]:
@@ -48,5 +51,7 @@ def _pdf_pages(data: bytes) -> list[Image.Image]:
         return [
             document[i].render(scale=PDF_DPI / 72).to_pil().convert("L") for i in range(min(len(document), PDF_PAGES))
         ]
+    except pdfium.PdfiumError as error:  # a page that does not load or render
+        raise ScanError(f"not a readable PDF: {error}") from error
     finally:
         document.close()

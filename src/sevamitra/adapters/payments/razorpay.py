@@ -118,5 +118,6 @@ def parse_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str) -> l
                 transaction_id=str(payment["id"]) if kind == "paid" else None,
             )
         ]
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, OSError, RecursionError) as error:
+        # ArithmeticError and OSError: a number or time out of range; RecursionError: JSON nested too deep
         raise MalformedWebhook("not a Razorpay event") from error

@@ -61,7 +61,8 @@ def parse_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str) -> l
                 transaction_id=f"SIM{data['id']}" if outcome == "paid" else None,
             )
         ]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, ArithmeticError, OSError, RecursionError) as error:
+        # ArithmeticError and OSError: a number or time out of range; RecursionError: JSON nested too deep
         raise MalformedWebhook("not a simulated gateway event") from error
 
 

@@ -74,7 +74,7 @@ def verified_events(raw_body: bytes) -> list[PaymentEvent]:
     """The payment events of a webhook body whose signature the caller has checked."""
     try:
         update = json.loads(raw_body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested past the reader's depth
         raise MalformedWebhook("not JSON") from error
     return payment_events(update)
 
@@ -90,7 +90,8 @@ def payment_events(update: Any) -> list[PaymentEvent]:
                         event = payment_status_event(status)
                         if event is not None:
                             events.append(event)
-    except (AttributeError, KeyError, TypeError, ValueError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError, ArithmeticError, OSError) as error:
+        # ArithmeticError: an amount's offset of 0, a time beyond datetime's range (OverflowError, as is OSError)
         raise MalformedWebhook("not a WhatsApp payment status") from error
     return events
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -45,15 +46,19 @@ from sevamitra.core.messages import (
 InboxKind = Literal["message", "status", "payment", "errors", "other", "unreadable"]
 
 _RAW_CAP = 64 * 1024  # characters of an unreadable body kept for inspection
+# The inbox's columns hold a key of 255 characters and an address of 64: a message or status whose id
+# or citizen is longer is kept as an unreadable item (keyed by its digest) rather than not stored at all.
+KEY_LIMIT, ADDRESS_LIMIT = 255, 64
+_Address = Annotated[str, Field(max_length=ADDRESS_LIMIT)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboxItem:
     """One unit of a webhook POST, stored alone and parsed later with `parse_item(kind, fragment)`."""
 
-    key: str  # idempotency key: the same item redelivered has the same key
+    key: str  # idempotency key: the same item redelivered has the same key; at most KEY_LIMIT characters
     kind: InboxKind
-    address: str | None  # the citizen whose items must be handled in order, if any
+    address: str | None  # the citizen whose items must be handled in order, if any; at most ADDRESS_LIMIT
     fragment: dict[str, Any]  # JSON-ready; holds everything `parse_item` needs
 
 
@@ -98,29 +103,29 @@ class _Profile(_Wire):
 
 
 class _Contact(_Wire):
-    wa_id: str | None = None
-    user_id: str | None = None
+    wa_id: _Address | None = None
+    user_id: _Address | None = None
     profile: _Profile | None = None
 
 
 class _Message(_Wire):
     """The part common to every message type; the type-specific object is read separately."""
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=KEY_LIMIT)
     timestamp: _UnixTime
     type: str = "unknown"
-    from_: str | None = Field(default=None, alias="from")
-    from_user_id: str | None = None
+    from_: _Address | None = Field(default=None, alias="from")
+    from_user_id: _Address | None = None
     context: Any = None
     errors: Any = None
 
 
 class _Status(_Wire):
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=KEY_LIMIT - 32)  # its key adds `status:` and the state
     status: DeliveryState
     timestamp: _UnixTime
-    recipient_id: str | None = None
-    recipient_user_id: str | None = None
+    recipient_id: _Address | None = None
+    recipient_user_id: _Address | None = None
     errors: Any = None
 
 
@@ -337,7 +342,17 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # json.loads would build one per call
+def _finite(text: str) -> float:
+    """A JSON number as a float; one too large for a float (`1e999`) is refused, as PostgreSQL's json
+    would refuse the `Infinity` it becomes, and the delivery could never be stored."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is too large for a float")
+    return value
+
+
+# json.loads would build one per call
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite)
 
 
 # ---------------------------------------------------------------- parsing
