@@ -25,6 +25,7 @@ from sevamitra.web.deadletters import dead_letter_routes
 from sevamitra.web.landing import landing_page
 from sevamitra.web.limits import BodyLimit
 from sevamitra.web.log import routes as log_routes
+from sevamitra.web.openapi import openapi_route
 from sevamitra.web.payments import payment_routes
 from sevamitra.web.photos import photo_routes
 from sevamitra.web.probes import probe_routes
@@ -91,6 +92,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         *broadcast_routes(platform, platform.access, templates),
         *dead_letter_routes(platform, platform.access, templates),
     ]
+    routes.append(openapi_route(routes))  # describes the routes above
     if emulator is not None:
         routes.append(Mount("/emulator", app=emulator))
     # traced, the webhook goes the long way round, through the tracing middleware like every route

@@ -14,7 +14,10 @@ from sevamitra.bootstrap import Platform
 def photo_routes(platform: Platform) -> list[BaseRoute]:
     async def photo(request: Request) -> Response:
         raw_id, signature = request.path_params["id"], request.path_params["signature"]
-        if not raw_id.isdigit() or not hmac.compare_digest(signature, platform.photo_signature(int(raw_id))):
+        # ASCII only: `int` refuses some digits `isdigit` accepts (²), and `compare_digest` non-ASCII text
+        if not (raw_id.isascii() and raw_id.isdigit() and signature.isascii()) or not hmac.compare_digest(
+            signature, platform.photo_signature(int(raw_id))
+        ):
             return PlainTextResponse("not found", status_code=404)
         found = await platform.cases.attachment_by_id(int(raw_id))
         if found is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sevamitra.bootstrap import Checked, Verification
@@ -156,11 +157,14 @@ def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
     async def api(request: Request) -> Response:
         text: str | None
         data: bytes | None
-        if request.headers.get("content-type", "").startswith("application/json"):
-            body = await request.json()
-            text, data = (str(body.get("qr_text", "")) if isinstance(body, dict) else ""), None
-        else:
-            text, data = await _submitted(request)
+        try:
+            if request.headers.get("content-type", "").startswith("application/json"):
+                body = await request.json()
+                text, data = (str(body.get("qr_text", "")) if isinstance(body, dict) else ""), None
+            else:
+                text, data = await _submitted(request)
+        except (ValueError, RecursionError, HTTPException):  # not JSON (or nested too deep), or a form not read
+            return JSONResponse({"verdict": Verdict.UNREADABLE.value, "reason": "unreadable body"}, status_code=400)
         if data is not None:
             found = verification.scan(data)
             if not found:
@@ -184,7 +188,7 @@ def routes(verification: Verification, texts: Texts) -> list[BaseRoute]:
     async def download(request: Request) -> Response:
         pdf = await verification.pdf(request.path_params["token"])
         if pdf is None:
-            return Response("not found", status_code=404)
+            return PlainTextResponse("not found", status_code=404)
         return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "private, no-store"})
 
     return [
