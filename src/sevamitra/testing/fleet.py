@@ -1,7 +1,7 @@
 """The platform's processes for crash tests: started, killed with SIGKILL, restarted, and kept running.
 
-Each slot is one long-running command (`sevamitra serve --no-worker`, `sevamitra worker`, `sevamitra
-emulator`) with its own log, appended to across restarts. `supervise` restarts a process that exited
+Each slot is one long-running command (`sevamitra serve --no-worker`, `sevamitra worker`, the
+emulator) with its own log, appended to across restarts. `supervise` restarts a process that exited
 without being killed on purpose, as an orchestrator would, and counts those exits.
 """
 
@@ -15,14 +15,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CLI = [sys.executable, "-c", "from sevamitra.cli.main import main; main()"]
+CLI = [sys.executable, "-c", "from sevamitra.cli.main import main; main()"]  # `sevamitra ...`
+EMULATOR = [sys.executable, "-m", "sevamitra.testing.emulator_process"]
 
 
 @dataclass(eq=False)
 class Slot:
     name: str  # web-0, worker-1, emulator, ...
     kind: str  # serve | worker | emulator
-    argv: list[str]
+    argv: list[str]  # the whole command
     port: int | None = None  # where it answers HTTP (serve and emulator)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     starts: int = 0
@@ -53,7 +54,7 @@ class Fleet:
             log.write(f"=== start {slot.starts + 1} at {time.strftime('%H:%M:%S')}\n".encode())
             log.flush()
             slot.process = subprocess.Popen(  # noqa: S603 (our own command)
-                [*CLI, *slot.argv], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                slot.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         slot.starts += 1
         self._held.discard(slot)

@@ -3,14 +3,15 @@ restarted and the Graph API fails; afterwards, nothing may be lost, broken or se
 was in flight at a kill.
 
 All parts are real and separate processes: `sevamitra serve --no-worker` (behind a TCP balancer, as
-behind a load balancer), `sevamitra worker`, and `sevamitra emulator` as Meta's side. Citizens
-(`testing.crowd`) send through the emulator, which signs each webhook and redelivers every delivery
-not answered 200; the platform's replies go to the emulator's Graph API, where `/_control/faults`
-injects 429 and 5xx answers. Meanwhile, at seeded random moments, a web process or a worker (or,
-with `kill_workers_together`, every worker) gets SIGKILL and is started again after a short downtime;
-with `restart_database`, the local PostgreSQL is restarted once, and the time until the platform
-works again is measured. Then the run waits for the queues to empty and `testing.crash_checks`
-judges it.
+behind a load balancer), `sevamitra worker`, and the emulator as Meta's side (`sevamitra emulator`'s
+app with its webhook deliveries bounded, `testing.emulator_process`). Citizens (`testing.crowd`)
+send through the emulator, which signs each webhook and redelivers every delivery not answered 200;
+the platform's replies go to the emulator's Graph API, where `/_control/faults` injects failures
+(429, 5xx, dropped connections, no answer, and with `token_refused` once a refused access token).
+Meanwhile, at seeded random moments, a web process or a worker (or, with `kill_workers_together`,
+every worker) gets SIGKILL and is started again after a short downtime; with `restart_database`, the
+local PostgreSQL is restarted once, and the time until the platform works again is measured. Then
+the run waits for the queues to empty and `testing.crash_checks` judges it.
 
 A killed sender's claimed outbox rows stay `sending` until their lease (60 s) runs out, then go
 again. The rows `sending` right after each kill (and once the database is back) are noted: only they
@@ -56,7 +57,7 @@ from sevamitra.adapters.sql.tables import inbox, outbox
 from sevamitra.testing.balancer import Balancer
 from sevamitra.testing.crash_checks import Verdict, verify
 from sevamitra.testing.crowd import NOTICE, WALK, Crowd
-from sevamitra.testing.fleet import Fleet, Slot
+from sevamitra.testing.fleet import CLI, EMULATOR, Fleet, Slot
 
 Echo = Callable[[str], None]
 HOST = "127.0.0.1"
@@ -184,16 +185,12 @@ async def _run(plan: Plan, url: str, workdir: Path, report: Report, echo: Echo) 
         "SEVAMITRA_SEND_PAUSE_PROBE_SECONDS": str(plan.pause_probe),
     }
     fleet = Fleet(env, workdir / "logs")
-    fleet.add(
-        "emulator",
-        "emulator",
-        ["emulator", "--host", HOST, "--port", str(emulator_port), "--webhook-url", webhook],
-        emulator_port,
-    )
+    emulator = [*EMULATOR, "--host", HOST, "--port", str(emulator_port), "--webhook-url", webhook]
+    fleet.add("emulator", "emulator", emulator, emulator_port)
     for n, port in enumerate(web_ports):
-        fleet.add(f"serve-{n}", "serve", ["serve", "--no-worker", "--host", HOST, "--port", str(port)], port)
+        fleet.add(f"serve-{n}", "serve", [*CLI, "serve", "--no-worker", "--host", HOST, "--port", str(port)], port)
     for n in range(plan.workers):
-        fleet.add(f"worker-{n}", "worker", ["worker"])
+        fleet.add(f"worker-{n}", "worker", [*CLI, "worker"])
     engine = create_engine(url)
     supervisor: asyncio.Task[None] | None = None
     try:
