@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,11 @@ from sevamitra.emulator.payloads import signature
 from sevamitra.settings import DEV_PAYMENT_SECRET, Settings
 from sevamitra.web.app import create_app
 from sevamitra.web.openapi import PATHS, served_operations
+from tests.fuzz.harness import SECONDS, TRIED
 
 SECRET = "schemathesis-app-secret"
 JSON = "application/json"
+TALLY = "schemathesis cases, all operations"  # in the fuzz summary
 EXAMPLES = int(os.environ.get("SEVAMITRA_FUZZ_EXAMPLES") or 120) // 10  # cases per operation
 # What a public API promises: no server errors, and answers as documented. Schemathesis' checks that
 # a valid request is accepted and an invalid one refused are left out: the webhooks refuse valid
@@ -120,7 +123,12 @@ def test_every_operation_answers_as_documented_and_never_with_a_server_error(
     @given(api[path][method.upper()].as_strategy(mode))
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
     def answers_as_documented(case: Any) -> None:
-        case.call_and_validate(checks=CHECKS, **signed(case))
+        TRIED[TALLY] += 1
+        started = time.perf_counter()
+        try:
+            case.call_and_validate(checks=CHECKS, **signed(case))
+        finally:
+            SECONDS[TALLY] += time.perf_counter() - started
 
     answers_as_documented()
 
