@@ -29,10 +29,14 @@ def qr_texts(data: bytes) -> list[str]:
     return texts
 
 
+# what phones and scanners produce; never EPS and the like, which Pillow hands to Ghostscript
+PHOTO_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+
+
 def _image(data: bytes) -> Image.Image:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=PHOTO_FORMATS)
         pixels = image.width * image.height
         if pixels <= MAX_PIXELS:  # Pillow only warns up to twice its limit
             image.load()
