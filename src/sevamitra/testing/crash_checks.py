@@ -49,6 +49,7 @@ class Verdict:
     broken_applications: tuple[str, ...]  # what is wrong, one line each (the first few)
     duplicates: int  # messages at the emulator no outbox row recorded
     unexplained_duplicates: int  # beyond the rows in flight at the kills and the restart
+    duplicate_details: tuple[str, ...]  # what each unexplained one was (the first few)
 
     @property
     def lost(self) -> int:
@@ -79,7 +80,10 @@ async def verify(
         stored = (
             await connection.execute(select(inbox.c.id, inbox.c.key, inbox.c.state).where(inbox.c.kind == "message"))
         ).all()
-        columns = (outbox.c.id, outbox.c.address, outbox.c.payload, outbox.c.cause, outbox.c.state, outbox.c.message_id)
+        columns = (
+            *(outbox.c.id, outbox.c.address, outbox.c.payload, outbox.c.cause, outbox.c.state, outbox.c.message_id),
+            *(outbox.c.attempts, outbox.c.error),
+        )
         rows = (await connection.execute(select(*columns).order_by(outbox.c.id))).all()
         found = (
             await connection.execute(select(applications.c.reference, applications.c.wa_id, applications.c.answers))
@@ -110,7 +114,7 @@ async def verify(
     odd = sum(1 for shape in shapes.values() if common and shape != common[0][0])
 
     answers = [row for row in rows if row.payload.get("kind") != MARK_READ]
-    not_delivered, duplicates, unexplained = count_duplicates(answers, chats, in_flight)
+    duplicates = count_duplicates(answers, chats, in_flight)
     expected = [c for c in citizens if c.submitted]
     intact, broken = _applications(expected, found, chats, sealer)
     return Verdict(
@@ -121,13 +125,14 @@ async def verify(
         receipts_wrong=receipts_wrong,
         replies=len(answers),
         not_sent=sum(1 for row in rows if row.state != "sent"),
-        not_delivered=not_delivered,
+        not_delivered=duplicates.not_delivered,
         odd_transcripts=odd,
         applications_expected=len(expected),
         applications_intact=intact,
         broken_applications=tuple(broken[:10]),
-        duplicates=duplicates,
-        unexplained_duplicates=unexplained,
+        duplicates=duplicates.total,
+        unexplained_duplicates=duplicates.unexplained,
+        duplicate_details=duplicates.details[:10],
     )
 
 
@@ -156,21 +161,30 @@ def _canonical(body: Any) -> str:
     return json.dumps(body, sort_keys=True, ensure_ascii=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Duplicates:
+    not_delivered: int  # replies recorded as sent that the citizen's chat lacks
+    total: int  # messages in the chats that no outbox row recorded
+    unexplained: int  # of those, beyond the rows with the same body in flight at a kill or restart
+    details: tuple[str, ...]  # each unexplained one: the citizen, the body, its rows' attempts and last error
+
+
 def count_duplicates(
     answers: Sequence[Any], chats: Mapping[str, list[dict[str, Any]]], in_flight: Mapping[int, int]
-) -> tuple[int, int, int]:
-    """(replies recorded as sent that the chat lacks, duplicates, duplicates beyond those in flight).
-
-    `answers`: outbox rows (id, address, state, message_id); `chats`: each citizen's messages at the
-    emulator; `in_flight`: for each row id, at how many kills (or restarts) it was `sending`."""
+) -> Duplicates:
+    """`answers`: outbox rows (id, address, state, message_id, attempts, error); `chats`: each citizen's
+    messages at the emulator; `in_flight`: for each row id, at how many kills (or restarts) it was
+    `sending`."""
     recorded: dict[str, Any] = {row.message_id: row for row in answers if row.message_id}
     not_delivered = duplicates = unexplained = 0
+    details: list[str] = []
     by_citizen: dict[str, list[Any]] = defaultdict(list)
     for row in answers:
         by_citizen[row.address].append(row)
     for address, own in by_citizen.items():
         delivered = {m["id"]: m for m in chats.get(address, []) if m.get("direction") == "out"}
         allowed: Counter[str] = Counter()
+        rows_by_body: dict[str, list[Any]] = defaultdict(list)
         for row in own:
             if row.state != "sent":
                 continue
@@ -178,11 +192,17 @@ def count_duplicates(
             if message is None:
                 not_delivered += 1
                 continue
-            allowed[_canonical(message.get("body"))] += in_flight.get(row.id, 0)
+            body = _canonical(message.get("body"))
+            allowed[body] += in_flight.get(row.id, 0)
+            rows_by_body[body].append(row)
         extra = Counter(_canonical(m.get("body")) for i, m in delivered.items() if i not in recorded)
         duplicates += sum(extra.values())
-        unexplained += sum(max(0, n - allowed[body]) for body, n in extra.items())
-    return not_delivered, duplicates, unexplained
+        for body, n in extra.items():
+            if n > allowed[body]:
+                unexplained += n - allowed[body]
+                rows = ", ".join(f"{r.id} ({r.attempts} attempts, last error {r.error!r})" for r in rows_by_body[body])
+                details.append(f"{address}: {n} extra, {allowed[body]} in flight; rows {rows or '-'}: {body[:160]}")
+    return Duplicates(not_delivered, duplicates, unexplained, tuple(details))
 
 
 def _applications(

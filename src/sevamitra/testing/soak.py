@@ -32,6 +32,7 @@ import os
 import random
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -161,17 +162,20 @@ async def run_soak(plan: Plan, *, say: bool = True) -> Report:
         raise SoakFailed("--restart-database restarts a PostgreSQL server: not for SQLite")
     seed = plan.seed if plan.seed is not None else secrets.randbelow(2**31)
     echo = _say if say else _silent
-    with contextlib.ExitStack() as stack:
-        if plan.workdir is None:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sevamitra-soak-")))
-        else:
-            workdir = plan.workdir
-        async with _database(plan, workdir) as url:
+    workdir = plan.workdir or Path(tempfile.mkdtemp(prefix="sevamitra-soak-"))
+    passed = failed = False  # a run that fails keeps its logs and its schema, to be looked into
+    try:
+        async with _database(plan, workdir, keep=lambda: failed) as url:
             report = Report(plan=plan, seed=seed, database=_kind(url), started=datetime.now(UTC))
             echo(f"soak: seed {seed}; {_describe(plan)}; logs in {workdir}")
             await _run(plan, url, workdir, report, echo)
+            passed, failed = report.ok, not report.ok
+            if failed:
+                echo(f"kept for a look: the logs in {workdir}, the database {url}")
             return report
-    raise AssertionError("unreachable")  # pragma: no cover
+    finally:
+        if passed and plan.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _run(plan: Plan, url: str, workdir: Path, report: Report, echo: Echo) -> None:
@@ -454,8 +458,9 @@ async def _answering(fleet: Fleet, slot: Slot, within: float = 90.0) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _database(plan: Plan, workdir: Path) -> AsyncIterator[str]:
-    """The run's database: as given, or a fresh migrated schema (PostgreSQL) or file (SQLite)."""
+async def _database(plan: Plan, workdir: Path, keep: Callable[[], bool]) -> AsyncIterator[str]:
+    """The run's database: as given, or a fresh migrated schema (PostgreSQL) or file (SQLite), dropped
+    afterwards unless `keep()`."""
     if not plan.fresh:
         yield plan.database_url
         return
@@ -471,7 +476,8 @@ async def _database(plan: Plan, workdir: Path) -> AsyncIterator[str]:
         await asyncio.to_thread(upgrade, url)
         yield url
     finally:
-        await drop_schema(plan.database_url, schema)
+        if not keep():
+            await drop_schema(plan.database_url, schema)
 
 
 def _env(url: str, emulator_url: str, webhook: str, data_key: str, workdir: Path) -> dict[str, str]:
@@ -572,6 +578,7 @@ def summary(report: Report) -> str:
             f"  applications: {verdict.applications_intact:,} of {verdict.applications_expected:,} intact; "
             f"read receipts wrong: {verdict.receipts_wrong}; transcripts unlike the rest: {verdict.odd_transcripts}",
             *(f"    {line}" for line in verdict.broken_applications),
+            *(f"    duplicate: {line}" for line in verdict.duplicate_details),
         ]
     lines += [
         f"  queues empty {report.settle_seconds:.1f} s after the load and the kills ended"
@@ -644,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         report = asyncio.run(_until_stopped(plan))
     except asyncio.CancelledError as stopped:
-        sys.stderr.write("soak: stopped; its processes and its schema are gone\n")
+        sys.stderr.write("soak: stopped (its processes stopped, its schema dropped)\n")
         raise SystemExit(130) from stopped
     except SoakFailed as error:
         sys.stderr.write(f"soak: could not run: {error}\n")
