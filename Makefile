@@ -50,7 +50,8 @@ SOAK_FUZZ_EXAMPLES ?= 2000
 soak: $(VENV)/.installed
 	$(BIN)/python -m sevamitra.testing.soak --database-url $(SOAK_DATABASE_URL) --restart-database \
 		--token-refused $(SOAK_OPTIONS)
-	if [ -d tests/fuzz ]; then SEVAMITRA_FUZZ_EXAMPLES=$(SOAK_FUZZ_EXAMPLES) $(BIN)/pytest -q tests/fuzz; fi
+	if [ -d tests/fuzz ]; then SEVAMITRA_FUZZ_EXAMPLES=$(SOAK_FUZZ_EXAMPLES) \
+		SEVAMITRA_TEST_POSTGRES_URL=$${SEVAMITRA_TEST_POSTGRES_URL:-$(SOAK_DATABASE_URL)} $(BIN)/pytest -q tests/fuzz; fi
 
 conformance: $(VENV)/.installed
 	$(BIN)/python ../shared/conformance/check_spine.py "$(CURDIR)/$(BIN)/sevamitra"
