@@ -9,7 +9,7 @@ made with a session must carry that session's CSRF token.
 from __future__ import annotations
 
 import hmac
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from sevamitra.bootstrap.officials_auth import OfficerAccess, SessionRow, SignInRefused
 from sevamitra.core.officers import Officer
+from sevamitra.web.forms import small_form
 from sevamitra.web.templating import DASHBOARD_PATH, Templates, default_templates
 
 SESSION_COOKIE = "sevamitra_session"
@@ -26,7 +27,6 @@ LOGOUT_PATH = f"{DASHBOARD_PATH}/logout"
 HOME_PATH = DASHBOARD_PATH
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 MAX_FORM_BYTES = 8 * 1024  # a username, a password (at most 1,024 characters) and a token or two
-MAX_FORM_FIELDS = 8
 NOTICES = {"signed_out": "dashboard.signed_out", "ended": "dashboard.session_ended"}  # ?notice= on the login page
 
 
@@ -114,7 +114,7 @@ def auth_routes(access: OfficerAccess, templates: Templates | None = None) -> li
         # the code page that completes it demands the session's own CSRF token.
         if not same_origin(request):
             return PlainTextResponse("cross-site request refused", status_code=403)
-        form = await _small_form(request)
+        form = await small_form(request, MAX_FORM_BYTES)
         if form is None:
             return PlainTextResponse("form too large", status_code=413)
         username = form.get("username", "").strip().lower()
@@ -151,7 +151,7 @@ def auth_routes(access: OfficerAccess, templates: Templates | None = None) -> li
             return RedirectResponse(HOME_PATH, status_code=303)
         if safe:
             return totp_page(request, session)
-        form = await _small_form(request)
+        form = await small_form(request, MAX_FORM_BYTES)
         if form is None:
             return PlainTextResponse("form too large", status_code=413)
         if not check_csrf(session, form.get("csrf")):
@@ -173,7 +173,7 @@ def auth_routes(access: OfficerAccess, templates: Templates | None = None) -> li
             response = RedirectResponse(LOGIN_PATH, status_code=303)
             _forget_session(response, request)
             return response
-        form = await _small_form(request)
+        form = await small_form(request, MAX_FORM_BYTES)
         if form is None:
             return PlainTextResponse("form too large", status_code=413)
         if not check_csrf(found[1], form.get("csrf")):
@@ -194,22 +194,3 @@ def _forget_session(response: Response, request: Request) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path=DASHBOARD_PATH, secure=request.url.scheme == "https", httponly=True, samesite="strict"
     )
-
-
-async def _small_form(request: Request) -> dict[str, str] | None:
-    """A URL-encoded form of at most MAX_FORM_BYTES (None when larger); first value per field."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    try:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except ValueError:  # more fields than any of these forms has
-        return None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name, value)
-    return form

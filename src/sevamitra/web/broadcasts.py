@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -25,11 +24,11 @@ from sevamitra.core.jurisdictions import Jurisdictions
 from sevamitra.core.officers import Officer
 from sevamitra.core.workflow import STATE
 from sevamitra.web.auth import check_csrf, client_ip, officer_or_redirect
+from sevamitra.web.forms import small_form
 from sevamitra.web.templating import DASHBOARD_PATH, Templates, language_of
 
 BROADCASTS_PATH = f"{DASHBOARD_PATH}/broadcasts"
 MAX_FORM_BYTES = 16 * 1024  # 700 Telugu characters are 6 KiB once URL-encoded; a token and three short fields
-MAX_FORM_FIELDS = 8
 RECENT = 20
 IST = timezone(timedelta(hours=5, minutes=30))
 
@@ -154,7 +153,7 @@ def broadcast_routes(platform: Platform, access: OfficerAccess, templates: Templ
         if isinstance(found, Response):
             return found
         officer, session = found
-        form = await _small_form(request)
+        form = await small_form(request, MAX_FORM_BYTES)
         if form is None:
             return PlainTextResponse("form too large", status_code=413)
         if not check_csrf(session, form.get("csrf")):
@@ -203,26 +202,3 @@ def broadcast_routes(platform: Platform, access: OfficerAccess, templates: Templ
         Route(BROADCASTS_PATH, show, methods=["GET"]),
         Route(BROADCASTS_PATH, send, methods=["POST"]),
     ]
-
-
-async def _small_form(request: Request) -> dict[str, str] | None:
-    """A URL-encoded form of at most MAX_FORM_BYTES (None when larger or with too many fields);
-    the first value of each field."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    try:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except ValueError:
-        return None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name, value)
-    return form

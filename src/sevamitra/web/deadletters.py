@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -24,6 +23,7 @@ from sevamitra.bootstrap import Platform
 from sevamitra.bootstrap.officials_auth import OfficerAccess, SessionRow
 from sevamitra.core.officers import Officer
 from sevamitra.web.auth import check_csrf, client_ip, officer_or_redirect
+from sevamitra.web.forms import small_form
 from sevamitra.web.templating import DASHBOARD_PATH, Templates
 
 DEAD_LETTERS_PATH = f"{DASHBOARD_PATH}/dead-letters"
@@ -105,7 +105,7 @@ def dead_letter_routes(platform: Platform, access: OfficerAccess, templates: Tem
         if isinstance(found, Response):
             return found
         officer, session = found
-        form = await _small_form(request)
+        form = await small_form(request, MAX_FORM_BYTES)
         if form is None:
             return PlainTextResponse("form too large", status_code=413)
         if not check_csrf(session, form.get("csrf")):
@@ -134,25 +134,3 @@ def dead_letter_routes(platform: Platform, access: OfficerAccess, templates: Tem
         Route(DEAD_LETTERS_PATH, show, methods=["GET"]),
         Route(RETRY_PATH, retry, methods=["POST"]),
     ]
-
-
-async def _small_form(request: Request) -> dict[str, str] | None:
-    """A URL-encoded form of at most MAX_FORM_BYTES (None when larger); the first value of each field."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    try:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=8)
-    except ValueError:
-        return None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name, value)
-    return form
