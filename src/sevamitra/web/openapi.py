@@ -2,7 +2,8 @@
 
 It covers what machines call: the WhatsApp and payment webhooks, the verification API and its
 pages, the transparency log's tiles, the public charter and the probes. The officials' dashboard
-(HTML behind a session and CSRF tokens) and the emulator are left out. The document lists only
+(HTML behind a session and CSRF tokens) has its own document, not served (`web.openapi_officers`);
+the emulator is left out. The document lists only
 the operations this process serves (`/metrics`, the pay pages and the simulated gateway are
 optional), so it never describes a route that would answer 404.
 """
@@ -28,41 +29,41 @@ STRING: JsonObject = {"type": "string"}
 VERDICTS = ["valid", "altered", "revoked", "superseded", "expired", "unknown_key", "unreadable"]
 
 
-def _content(media_type: str, schema: JsonObject | None = None) -> JsonObject:
+def media(media_type: str, schema: JsonObject | None = None) -> JsonObject:
     return {media_type: {"schema": schema or STRING}}
 
 
-def _answer(description: str, media_type: str = TEXT, schema: JsonObject | None = None) -> JsonObject:
-    return {"description": description, "content": _content(media_type, schema)}
+def answer(description: str, media_type: str = TEXT, schema: JsonObject | None = None) -> JsonObject:
+    return {"description": description, "content": media(media_type, schema)}
 
 
-def _path_parameter(name: str, description: str) -> JsonObject:
+def path_parameter(name: str, description: str) -> JsonObject:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": STRING}
 
 
-def _query(name: str, description: str, schema: JsonObject | None = None) -> JsonObject:
+def query_parameter(name: str, description: str, schema: JsonObject | None = None) -> JsonObject:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or STRING}
 
 
-def _header(name: str, description: str) -> JsonObject:
+def header_parameter(name: str, description: str) -> JsonObject:
     return {"name": name, "in": "header", "required": False, "description": description, "schema": STRING}
 
 
-def _operation(summary: str, tag: str, responses: JsonObject, **more: Any) -> JsonObject:
+def operation(summary: str, tag: str, responses: JsonObject, **more: Any) -> JsonObject:
     return {"summary": summary, "tags": [tag], "responses": responses, **more}
 
 
-def _object(properties: JsonObject, required: Iterable[str] = ()) -> JsonObject:
+def object_schema(properties: JsonObject, required: Iterable[str] = ()) -> JsonObject:
     return {"type": "object", "properties": properties, "required": list(required)}
 
 
-STATUS = _object({"status": {"const": "ok"}}, ["status"])
-UNAVAILABLE = _object({"status": {"const": "unavailable"}, "reason": STRING}, ["status", "reason"])
+STATUS = object_schema({"status": {"const": "ok"}}, ["status"])
+UNAVAILABLE = object_schema({"status": {"const": "unavailable"}, "reason": STRING}, ["status", "reason"])
 NULLABLE_STRING: JsonObject = {"type": ["string", "null"]}
 NULLABLE_INTEGER: JsonObject = {"type": ["integer", "null"]}
 BY_LANGUAGE: JsonObject = {"type": "object", "additionalProperties": STRING}
 
-LOG_STATUS = _object(
+LOG_STATUS = object_schema(
     {
         "state": {"enum": ["included", "pending", "missing", "failed"]},
         "entry": NULLABLE_INTEGER,
@@ -72,7 +73,7 @@ LOG_STATUS = _object(
     },
     ["state", "entry", "size", "witnesses", "problem"],
 )
-CHECKED = _object(
+CHECKED = object_schema(
     {
         "verdict": {"enum": VERDICTS},
         "reason": STRING,
@@ -92,8 +93,8 @@ CHECKED = _object(
     },
     ["verdict", "reason", "log"],
 )
-REFUSED_UPLOAD = _object({"verdict": {"const": "unreadable"}, "reason": STRING}, ["verdict", "reason"])
-JWK = _object(
+REFUSED_UPLOAD = object_schema({"verdict": {"const": "unreadable"}, "reason": STRING}, ["verdict", "reason"])
+JWK = object_schema(
     {
         "kty": {"const": "OKP"},
         "crv": {"const": "Ed25519"},
@@ -112,21 +113,21 @@ CHARTER_FIGURES: JsonObject = {
     "median_days": {"type": ["number", "null"]},
     "within_sla_share": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
 }
-CHARTER = _object(
+CHARTER = object_schema(
     {
         "generated_at": {"type": "string", "format": "date-time"},
         "since": {"type": "string", "format": "date-time"},
         "window_days": {"type": "integer"},
         "services": {
             "type": "array",
-            "items": _object(
+            "items": object_schema(
                 {
                     "id": STRING,
                     "name": BY_LANGUAGE,
                     "code": NULLABLE_STRING,
-                    "department": _object({"id": STRING, "name": BY_LANGUAGE}, ["id", "name"]),
+                    "department": object_schema({"id": STRING, "name": BY_LANGUAGE}, ["id", "name"]),
                     "delivery": {"enum": ["instant", "reviewed"]},
-                    "fee": _object(
+                    "fee": object_schema(
                         {
                             "kind": {"enum": ["free", "fixed", "per_unit", "rule"]},
                             "amount_inr": NULLABLE_INTEGER,
@@ -142,7 +143,7 @@ CHARTER = _object(
                     "link": NULLABLE_STRING,
                     "districts": {
                         "type": "array",
-                        "items": _object(
+                        "items": object_schema(
                             {"district": STRING, "name": BY_LANGUAGE, **CHARTER_FIGURES},
                             ["district", "name", *CHARTER_FIGURES],
                         ),
@@ -156,17 +157,17 @@ CHARTER = _object(
     ["generated_at", "since", "window_days", "services"],
 )
 # Meta's webhook update, loosely: the platform keeps whatever it cannot read rather than refuse it.
-WHATSAPP_UPDATE = _object(
+WHATSAPP_UPDATE = object_schema(
     {
         "object": {"type": "string", "examples": ["whatsapp_business_account"]},
         "entry": {
             "type": "array",
-            "items": _object(
+            "items": object_schema(
                 {
                     "id": STRING,
                     "changes": {
                         "type": "array",
-                        "items": _object({"field": {"type": "string", "examples": ["messages"]}, "value": {}}),
+                        "items": object_schema({"field": {"type": "string", "examples": ["messages"]}, "value": {}}),
                     },
                 },
             ),
@@ -174,240 +175,239 @@ WHATSAPP_UPDATE = _object(
     },
     ["entry"],
 )
-QR_FORM = _object(
+QR_FORM = object_schema(
     {
         "file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "photo or PDF"},
         "text": {"type": "string", "description": "the QR's text, pasted"},
     }
 )
 BAD_SIGNATURE: JsonObject = {
-    "401": _answer("no signature header"),
-    "403": _answer("the signature does not match the body"),
-    "413": _answer("the body is too large"),
+    "401": answer("no signature header"),
+    "403": answer("the signature does not match the body"),
+    "413": answer("the body is too large"),
 }
 
 PATHS: dict[str, dict[str, JsonObject]] = {
     "/webhooks/whatsapp": {
-        "get": _operation(
+        "get": operation(
             "Meta's subscription handshake: echoes hub.challenge when hub.verify_token matches",
             "whatsapp",
-            {"200": _answer("the challenge, echoed"), "403": _answer("verification failed")},
+            {"200": answer("the challenge, echoed"), "403": answer("verification failed")},
             parameters=[
-                _query("hub.mode", "`subscribe`"),
-                _query("hub.verify_token", "the verify token configured at Meta"),
-                _query("hub.challenge", "echoed back on success"),
+                query_parameter("hub.mode", "`subscribe`"),
+                query_parameter("hub.verify_token", "the verify token configured at Meta"),
+                query_parameter("hub.challenge", "echoed back on success"),
             ],
         ),
-        "post": _operation(
+        "post": operation(
             "A webhook delivery: stored in the inbox before the 200 (Meta redelivers anything else)",
             "whatsapp",
             {
-                "200": _answer("every item of the delivery is stored"),
+                "200": answer("every item of the delivery is stored"),
                 **BAD_SIGNATURE,
-                "503": _answer("not stored (or a payment not settled): Meta delivers it again"),
+                "503": answer("not stored (or a payment not settled): Meta delivers it again"),
             },
-            parameters=[_header("X-Hub-Signature-256", "`sha256=` and the hex HMAC-SHA256 of the raw body")],
-            requestBody={"required": True, "content": _content(JSON, WHATSAPP_UPDATE)},
+            parameters=[header_parameter("X-Hub-Signature-256", "`sha256=` and the hex HMAC-SHA256 of the raw body")],
+            requestBody={"required": True, "content": media(JSON, WHATSAPP_UPDATE)},
         ),
     },
     "/webhooks/payments/{provider}": {
-        "post": _operation(
+        "post": operation(
             "A payment provider's signed event: each settled once, so retries are harmless",
             "payments",
             {
-                "200": _answer(
+                "200": answer(
                     "events read and settled",
                     JSON,
-                    _object({"events": {"type": "integer"}, "changed": {"type": "integer"}}, ["events", "changed"]),
+                    object_schema(
+                        {"events": {"type": "integer"}, "changed": {"type": "integer"}}, ["events", "changed"]
+                    ),
                 ),
-                "400": _answer("correctly signed but unreadable"),
-                "404": _answer("no such provider configured"),
+                "400": answer("correctly signed but unreadable"),
+                "404": answer("no such provider configured"),
                 **BAD_SIGNATURE,
             },
             parameters=[
-                _path_parameter("provider", "`simulated`, `razorpay` or `whatsapp`"),
-                _header("X-Sim-Signature", "the simulated gateway's hex HMAC-SHA256 of the body"),
-                _header("X-Razorpay-Signature", "Razorpay's hex HMAC-SHA256 of the body"),
+                path_parameter("provider", "`simulated`, `razorpay` or `whatsapp`"),
+                header_parameter("X-Sim-Signature", "the simulated gateway's hex HMAC-SHA256 of the body"),
+                header_parameter("X-Razorpay-Signature", "Razorpay's hex HMAC-SHA256 of the body"),
             ],
-            requestBody={"required": True, "content": _content(JSON, {"type": "object"})},
+            requestBody={"required": True, "content": media(JSON, {"type": "object"})},
         ),
     },
     "/pay/{reference}": {
-        "get": _operation(
+        "get": operation(
             "The chat's pay link: starts or resumes the order, then redirects to the provider's page",
             "payments",
             {
-                "200": _answer("already paid", HTML),
+                "200": answer("already paid", HTML),
                 "303": {"description": "on to the provider's page"},
-                "404": _answer("no such payment, or a bad token", HTML),
-                "409": _answer("this payment is made inside WhatsApp"),
-                "503": _answer("the provider could not create an order", HTML),
+                "404": answer("no such payment, or a bad token", HTML),
+                "409": answer("this payment is made inside WhatsApp"),
+                "503": answer("the provider could not create an order", HTML),
             },
-            parameters=[_path_parameter("reference", "the application's reference number"), _query("t", "its token")],
+            parameters=[
+                path_parameter("reference", "the application's reference number"),
+                query_parameter("t", "its token"),
+            ],
         ),
     },
     "/pay/sim/{provider_ref}": {
-        "get": _operation(
+        "get": operation(
             "The simulated gateway's page (development)",
             "payments",
-            {"200": _answer("the page", HTML), "404": _answer("no such payment", HTML)},
-            parameters=[_path_parameter("provider_ref", "the simulated order's id")],
+            {"200": answer("the page", HTML), "404": answer("no such payment", HTML)},
+            parameters=[path_parameter("provider_ref", "the simulated order's id")],
         ),
-        "post": _operation(
+        "post": operation(
             "Pay or fail on the simulated gateway (development)",
             "payments",
             {
                 "303": {"description": "back to the page"},
-                "400": _answer("neither Pay nor Fail"),
-                "404": _answer("no such payment"),
+                "400": answer("neither Pay nor Fail"),
+                "404": answer("no such payment"),
             },
-            parameters=[_path_parameter("provider_ref", "the simulated order's id")],
+            parameters=[path_parameter("provider_ref", "the simulated order's id")],
             requestBody={
-                "content": _content(
-                    "application/x-www-form-urlencoded", _object({"outcome": {"enum": ["paid", "failed"]}})
+                "content": media(
+                    "application/x-www-form-urlencoded", object_schema({"outcome": {"enum": ["paid", "failed"]}})
                 )
             },
         ),
     },
     "/api/verify": {
-        "post": _operation(
+        "post": operation(
             "Verify a certificate from its QR text (JSON or form) or a photo or PDF of it (multipart)",
             "verification",
             {
-                "200": _answer("the verdict and what the signed payload says", JSON, CHECKED),
-                "400": _answer("a body that is not JSON, or not a form", JSON, REFUSED_UPLOAD),
-                "422": _answer("no QR code in the upload", JSON, REFUSED_UPLOAD),
+                "200": answer("the verdict and what the signed payload says", JSON, CHECKED),
+                "400": answer("a body that is not JSON, or not a form", JSON, REFUSED_UPLOAD),
+                "422": answer("no QR code in the upload", JSON, REFUSED_UPLOAD),
             },
             requestBody={
                 "required": True,
                 "content": {
-                    JSON: {"schema": _object({"qr_text": {"type": "string", "maxLength": 4096}}, ["qr_text"])},
+                    JSON: {"schema": object_schema({"qr_text": {"type": "string", "maxLength": 4096}}, ["qr_text"])},
                     "multipart/form-data": {"schema": QR_FORM},
                 },
             },
         ),
     },
     "/V/{payload}": {
-        "get": _operation(
+        "get": operation(
             "The QR's own link: the verdict page",
             "verification",
             {
-                "200": _answer("the verdict", HTML),
-                "400": _answer("not a certificate QR", HTML),
-                "404": _answer("a payload with a line break: no link of ours"),
+                "200": answer("the verdict", HTML),
+                "400": answer("not a certificate QR", HTML),
+                "404": answer("a payload with a line break: no link of ours"),
             },
-            parameters=[_path_parameter("payload", "base32 of the COSE_Sign1 (docs/reference/qr-format.md)")],
+            parameters=[path_parameter("payload", "base32 of the COSE_Sign1 (docs/reference/qr-format.md)")],
         ),
     },
     "/verify": {
-        "get": _operation("The upload form", "verification", {"200": _answer("the form", HTML)}),
-        "post": _operation(
+        "get": operation("The upload form", "verification", {"200": answer("the form", HTML)}),
+        "post": operation(
             "Verify an upload or pasted text: the verdict page",
             "verification",
             {
-                "200": _answer("the verdict", HTML),
-                "400": _answer("a form that cannot be read"),
-                "422": _answer("no QR code in the upload", HTML),
+                "200": answer("the verdict", HTML),
+                "400": answer("a form that cannot be read"),
+                "422": answer("no QR code in the upload", HTML),
             },
             requestBody={"required": True, "content": {"multipart/form-data": {"schema": QR_FORM}}},
         ),
     },
     "/verifier.html": {
-        "get": _operation(
+        "get": operation(
             "The offline verifier: one HTML file with today's trust list",
             "verification",
             {
-                "200": _answer("the page", HTML),
+                "200": answer("the page", HTML),
             },
         ),
     },
     "/.well-known/sevamitra/keys.json": {
-        "get": _operation(
+        "get": operation(
             "The trust list: the certificate keys as a JWK Set with their validity windows",
             "verification",
-            {"200": _answer("the JWK Set", JSON, _object({"keys": {"type": "array", "items": JWK}}, ["keys"]))},
+            {"200": answer("the JWK Set", JSON, object_schema({"keys": {"type": "array", "items": JWK}}, ["keys"]))},
         ),
     },
     "/.well-known/sevamitra/revocations.cbor": {
-        "get": _operation(
+        "get": operation(
             "The signed revocation list (COSE_Sign1)",
             "verification",
-            {
-                "200": _answer(
-                    "the list", "application/cose", {"type": "string", "contentMediaType": "application/cose"}
-                )
-            },
+            {"200": answer("the list", "application/cose", {"type": "string", "contentMediaType": "application/cose"})},
         ),
     },
     "/c/{token}.pdf": {
-        "get": _operation(
+        "get": operation(
             "A certificate's PDF, behind its unguessable token",
             "verification",
             {
-                "200": _answer("the PDF", "application/pdf", {"type": "string", "contentMediaType": "application/pdf"}),
-                "404": _answer("no such certificate"),
+                "200": answer("the PDF", "application/pdf", {"type": "string", "contentMediaType": "application/pdf"}),
+                "404": answer("no such certificate"),
             },
-            parameters=[_path_parameter("token", "the download token sent to the holder")],
+            parameters=[path_parameter("token", "the download token sent to the holder")],
         ),
     },
     "/p/{id}/{signature}.jpg": {
-        "get": _operation(
+        "get": operation(
             "An officer's photo shown to a citizen, behind a signed link",
             "verification",
-            {"200": {"description": "the photo, as uploaded"}, "404": _answer("not found")},
-            parameters=[_path_parameter("id", "the attachment's id"), _path_parameter("signature", "its HMAC")],
+            {"200": {"description": "the photo, as uploaded"}, "404": answer("not found")},
+            parameters=[path_parameter("id", "the attachment's id"), path_parameter("signature", "its HMAC")],
         ),
     },
     "/log/checkpoint": {
-        "get": _operation(
+        "get": operation(
             "The transparency log's latest checkpoint: a signed note (C2SP tlog-checkpoint)",
             "transparency",
-            {"200": _answer("the signed checkpoint"), "404": _answer("no checkpoint yet")},
+            {"200": answer("the signed checkpoint"), "404": answer("no checkpoint yet")},
         ),
     },
     "/log/vkey": {
-        "get": _operation("The log's verifier key (C2SP signed-note)", "transparency", {"200": _answer("the key")}),
+        "get": operation("The log's verifier key (C2SP signed-note)", "transparency", {"200": answer("the key")}),
     },
     "/log/tile/{path}": {
-        "get": _operation(
+        "get": operation(
             "A hash tile or entry bundle (C2SP tlog-tiles): `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`",
             "transparency",
             {
-                "200": _answer("the tile", "application/octet-stream", {"type": "string"}),
-                "400": _answer("not a tile path"),
-                "404": _answer("no such tile"),
+                "200": answer("the tile", "application/octet-stream", {"type": "string"}),
+                "400": answer("not a tile path"),
+                "404": answer("no such tile"),
             },
-            parameters=[_path_parameter("path", "the tile's path below tile/")],
+            parameters=[path_parameter("path", "the tile's path below tile/")],
         ),
     },
     "/charter": {
-        "get": _operation(
+        "get": operation(
             "The citizen charter: every service's fee and promised time beside the measured ones",
             "charter",
-            {"200": _answer("the page", HTML)},
-            parameters=[_query("lang", "`te` or `en`")],
+            {"200": answer("the page", HTML)},
+            parameters=[query_parameter("lang", "`te` or `en`")],
         ),
     },
     "/charter.json": {
-        "get": _operation("The citizen charter as JSON", "charter", {"200": _answer("the charter", JSON, CHARTER)}),
+        "get": operation("The citizen charter as JSON", "charter", {"200": answer("the charter", JSON, CHARTER)}),
     },
-    "/": {"get": _operation("The landing page", "probes", {"200": _answer("the page", HTML)})},
-    "/health": {
-        "get": _operation("Liveness (kept for old monitors)", "probes", {"200": _answer("alive", JSON, STATUS)})
-    },
-    "/healthz": {"get": _operation("Liveness: the process answers", "probes", {"200": _answer("alive", JSON, STATUS)})},
+    "/": {"get": operation("The landing page", "probes", {"200": answer("the page", HTML)})},
+    "/health": {"get": operation("Liveness (kept for old monitors)", "probes", {"200": answer("alive", JSON, STATUS)})},
+    "/healthz": {"get": operation("Liveness: the process answers", "probes", {"200": answer("alive", JSON, STATUS)})},
     "/readyz": {
-        "get": _operation(
+        "get": operation(
             "Readiness: the database answers and is migrated",
             "probes",
-            {"200": _answer("ready", JSON, STATUS), "503": _answer("not ready", JSON, UNAVAILABLE)},
+            {"200": answer("ready", JSON, STATUS), "503": answer("not ready", JSON, UNAVAILABLE)},
         ),
     },
     "/metrics": {
-        "get": _operation("Prometheus metrics", "probes", {"200": _answer("the exposition", TEXT)}),
+        "get": operation("Prometheus metrics", "probes", {"200": answer("the exposition", TEXT)}),
     },
     OPENAPI_PATH: {
-        "get": _operation("This document", "probes", {"200": _answer("OpenAPI 3.1", JSON, {"type": "object"})}),
+        "get": operation("This document", "probes", {"200": answer("OpenAPI 3.1", JSON, {"type": "object"})}),
     },
 }
 
