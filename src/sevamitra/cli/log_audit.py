@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,14 @@ def add_log_audit_commands(log_commands: argparse._SubParsersAction[argparse.Arg
     _common(audit_parser)
     audit_parser.add_argument("--min-witnesses", type=int, default=0, metavar="N", help="cosignatures required")
     audit_parser.add_argument("--json", action="store_true", help="answer in JSON")
+    audit_parser.add_argument(
+        "--chain-rpc",
+        metavar="URL",
+        help="an EVM node's JSON-RPC URL, to read each anchor's transaction from the chain",
+    )
+    audit_parser.add_argument(
+        "--chain-account", metavar="ADDRESS", help="the account the state publishes anchors from (0x...)"
+    )
     audit_parser.set_defaults(log_audit_command="audit")
 
     monitor_parser = log_commands.add_parser(
@@ -99,11 +108,25 @@ async def _audit(args: argparse.Namespace, transport: httpx.AsyncBaseTransport |
             max_backdate_seconds=args.max_backdate,
             keep_entries=False,
         )
+    chain_problems = check_on_chain(report, args)
+    if chain_problems:
+        report = replace(report, problems=[*report.problems, *chain_problems])
     if args.json:
         print(json.dumps(_report_json(report), ensure_ascii=False, indent=1))
     else:
         _print_report(report)
     return 0 if report.ok else 1
+
+
+def check_on_chain(report: AuditReport, args: argparse.Namespace) -> list[str]:
+    """Problems found by reading each of the report's anchors from the chain at `--chain-rpc`.
+
+    The hook for checking each anchor's transaction (sender `--chain-account`, calldata, status,
+    block number and hash) against the chain; nothing to check without `--chain-rpc`.
+    """
+    if args.chain_rpc is None:
+        return []
+    raise UsageError("--chain-rpc: reading anchors from the chain is not available yet")
 
 
 def _report_json(report: AuditReport) -> dict[str, object]:
@@ -115,13 +138,63 @@ def _report_json(report: AuditReport) -> dict[str, object]:
         "ok": report.ok,
         "forked": report.forked,
         "problems": report.problems,
+        "anchors": {
+            "chain": report.chain,
+            "chain_id": report.chain_id,
+            "account": report.chain_account,
+            "matched": report.anchors_matched,
+            "ahead": report.anchors_ahead,
+            "list": [
+                {
+                    "size": anchor.size,
+                    "checkpoint_sha256": anchor.checkpoint_sha256.hex(),
+                    "state": anchor.state,
+                    "transaction": anchor.transaction,
+                    "block": anchor.block,
+                    "block_hash": anchor.block_hash,
+                }
+                for anchor in report.anchors
+            ],
+        },
     }
+
+
+def _chain_name(report: AuditReport) -> str:
+    if report.chain:
+        return report.chain
+    return f"chain {report.chain_id}" if report.chain_id is not None else "an unnamed chain"
+
+
+def _anchors_line(report: AuditReport) -> str | None:
+    """One line about the anchors, e.g. `3 anchors in Polygon PoS match the log (latest: size 120 in block 123)`."""
+    if not report.anchors:
+        return None
+    chain = _chain_name(report)
+    ahead = report.anchors_ahead
+    checkable = [anchor for anchor in report.anchors if anchor.size <= report.size]
+    if not checkable:
+        noun = "anchor" if ahead == 1 else "anchors"
+        return f"{ahead} {noun} in {chain}, of trees larger than this checkpoint: not checked yet"
+    matched = report.anchors_matched
+    noun = "anchor" if len(checkable) == 1 else "anchors"
+    verb = "matches" if matched == 1 else "match"
+    if matched == len(checkable):
+        latest = max(checkable, key=lambda anchor: anchor.size)
+        line = f"{matched} {noun} in {chain} {verb} the log (latest: size {latest.size} in block {latest.block})"
+    else:
+        line = f"{matched} of {len(checkable)} {noun} in {chain} {verb} the log"
+    if ahead:
+        line += f"; {ahead} more of {'a tree' if ahead == 1 else 'trees'} larger than this checkpoint, not checked yet"
+    return line
 
 
 def _print_report(report: AuditReport) -> None:
     summary = f"log {report.origin}: {report.size} entries, root {b64encode(report.root)}"
     summary += f", cosigned by {report.witnesses_ok} witness{'' if report.witnesses_ok == 1 else 'es'}"
+    anchors = _anchors_line(report)
     if report.ok:
+        if anchors is not None:
+            print(anchors)
         print(f"{summary}: OK")
         return
     for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
@@ -129,6 +202,8 @@ def _print_report(report: AuditReport) -> None:
     hidden = len(report.problems) - MAX_PROBLEMS_SHOWN
     if hidden > 0:
         print(f"... and {hidden} more problems (--json lists them all)")
+    if anchors is not None:
+        print(anchors)
     count = len(report.problems)
     print(f"{summary}: {count} problem{'' if count == 1 else 's'}")
 

@@ -8,6 +8,10 @@ well formed, that the higher tiles agree with the level-0 tiles, that the tiles 
 root, and that the log still extends the last checkpoint it saw for the same origin. It also
 flags back-dated issuances and revocations.
 
+A full audit then reads `B/log/anchors`, the checkpoint hashes the log says it published in an EVM
+chain, and checks each against the SHA-256 of the checkpoint body of that size that it computed
+itself from the tiles. (Whether the chain holds those transactions is for the caller to check.)
+
 One pass of the audit starts either at entry 0 (`audit`) or at the size of the saved checkpoint
 (`monitor`, after its first pass). A pass that starts late reads the roots of the older full
 level-0 tiles from the level-1 tiles; whatever it reads there is bound by checking that it gives
@@ -24,6 +28,7 @@ import re
 import tempfile
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,8 +57,14 @@ BATCH_TILES = 64
 MAX_CHECKPOINT_BYTES = 1 << 20
 MAX_TILE_BYTES = merkle.TILE_WIDTH * merkle.HASH_SIZE
 MAX_BUNDLE_BYTES = merkle.TILE_WIDTH * (2 + 0xFFFF)
+MAX_ANCHORS_BYTES = 16 << 20
 BACKDATED_EVENTS = frozenset({"issuance", "revocation"})
+ANCHOR_STATES = frozenset({"included", "confirmed"})
 STATE_VERSION = 1
+MAX_TREE_SIZE = (1 << 64) - 1
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_EVM_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+_EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 T = TypeVar("T")
 
@@ -63,12 +74,32 @@ class AuditError(Exception):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Anchor:
+    """A checkpoint hash the log says it published on a chain: the call `anchor(size, checkpoint_sha256)`.
+
+    `transaction` and `block_hash` are 0x-prefixed hex, as the log serves them.
+    """
+
+    size: int
+    checkpoint_sha256: bytes
+    state: str
+    transaction: str
+    block: int
+    block_hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuditReport:
     """What one pass over a log found.
 
     `start` is the first entry the pass examined (0 for `audit`); `entries` holds the examined
     well-formed entries that the caller asked to keep. `forked` is set when the checkpoint
     contradicts the saved one: a smaller tree, or one that does not extend it.
+
+    A full audit also lists the log's `anchors` (oldest first) with the `chain` they name
+    (`chain_id`, and the `chain_account` that sends them): `anchors_matched` of them hash the
+    checkpoint the auditor computed for their size, `anchors_ahead` are of a tree larger than
+    this checkpoint's, so they cannot be checked yet.
     """
 
     origin: str
@@ -79,6 +110,12 @@ class AuditReport:
     problems: list[str] = field(default_factory=list)
     entries: list[tuple[int, Entry]] = field(default_factory=list)
     forked: bool = False
+    anchors: list[Anchor] = field(default_factory=list)
+    chain: str | None = None
+    chain_id: int | None = None
+    chain_account: str | None = None
+    anchors_matched: int = 0
+    anchors_ahead: int = 0
 
     @property
     def ok(self) -> bool:
@@ -552,6 +589,156 @@ class _Pass:
             self.forked = root_ok
 
 
+# Anchors
+
+
+class _MalformedAnchorsError(ValueError):
+    """The anchors document is not the one `GET /log/anchors` is specified to serve."""
+
+
+@dataclass(frozen=True, slots=True)
+class _AnchorList:
+    chain: str | None
+    chain_id: int | None
+    account: str | None
+    anchors: list[Anchor]
+
+
+def _field(document: dict[str, Any], key: str, what: str) -> Any:
+    if key not in document:
+        raise _MalformedAnchorsError(f"{what} has no {key!r}")
+    return document[key]
+
+
+def _count(value: Any, what: str, *, minimum: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_TREE_SIZE:
+        raise _MalformedAnchorsError(f"{what} is {value!r}, not a whole number from {minimum} to 2**64-1")
+    return value
+
+
+def _matching(value: Any, pattern: re.Pattern[str], what: str, shape: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise _MalformedAnchorsError(f"{what} is {value!r}, not {shape}")
+    return value
+
+
+def _parse_anchor(position: int, item: Any) -> Anchor:
+    what = f"anchor {position}"
+    if not isinstance(item, dict):
+        raise _MalformedAnchorsError(f"{what} is not a JSON object")
+    state = _field(item, "state", what)
+    if state not in ANCHOR_STATES:
+        raise _MalformedAnchorsError(f"{what} has state {state!r}, not one of {', '.join(sorted(ANCHOR_STATES))}")
+    checkpoint_hash = _field(item, "checkpoint_sha256", what)
+    return Anchor(
+        size=_count(_field(item, "size", what), f"the size of {what}"),
+        checkpoint_sha256=bytes.fromhex(
+            _matching(checkpoint_hash, _HEX_SHA256, f"the checkpoint_sha256 of {what}", "64 hex digits")
+        ),
+        state=state,
+        transaction=_matching(
+            _field(item, "transaction", what), _EVM_HASH, f"the transaction of {what}", "0x and 64 hex digits"
+        ),
+        block=_count(_field(item, "block", what), f"the block of {what}"),
+        block_hash=_matching(
+            _field(item, "block_hash", what), _EVM_HASH, f"the block_hash of {what}", "0x and 64 hex digits"
+        ),
+    )
+
+
+def _parse_anchors(data: bytes) -> _AnchorList:
+    """The anchors document served at `B/log/anchors`; _MalformedAnchorsError says what is wrong with it."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise _MalformedAnchorsError(f"it is not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise _MalformedAnchorsError("it is not a JSON object")
+    listed = _field(document, "anchors", "it")
+    if not isinstance(listed, list):
+        raise _MalformedAnchorsError("its 'anchors' is not a list")
+    chain = _field(document, "chain", "it")
+    if chain is not None and not isinstance(chain, str):
+        raise _MalformedAnchorsError(f"its chain is {chain!r}, not a name")
+    chain_id = _field(document, "chain_id", "it")
+    account = _field(document, "account", "it")
+    if listed or chain_id is not None:
+        chain_id = _count(chain_id, "its chain_id", minimum=1)
+    if listed or account is not None:
+        account = _matching(account, _EVM_ADDRESS, "its account", "0x and 40 hex digits")
+    anchors = [_parse_anchor(position, item) for position, item in enumerate(listed)]
+    return _AnchorList(chain=chain, chain_id=chain_id, account=account, anchors=anchors)
+
+
+def _anchor_order_problems(anchors: Sequence[Anchor]) -> list[str]:
+    """Anchors are sent one at a time in increasing tree size, so a larger tree is never in an earlier block."""
+    problems: list[str] = []
+    ordered = sorted(anchors, key=lambda anchor: (anchor.size, anchor.block))
+    for earlier, later in pairwise(ordered):
+        if later.size == earlier.size:
+            problems.append(
+                f"anchors out of order: size {later.size} is anchored twice, "
+                f"in blocks {earlier.block} and {later.block}"
+            )
+        elif later.block < earlier.block:
+            problems.append(
+                f"anchors out of order: size {later.size} is anchored in block {later.block}, "
+                f"before the smaller size {earlier.size} in block {earlier.block}"
+            )
+    return problems
+
+
+async def _audit_anchors(report: AuditReport, fetcher: _Fetcher, subtrees: _Subtrees) -> AuditReport:
+    """Check the log's anchors against the checkpoints of their sizes computed from this pass's tiles."""
+    url = f"{fetcher.base}/log/anchors"
+    try:
+        body = await fetcher.get("log/anchors", MAX_ANCHORS_BYTES)
+    except AuditError as error:
+        return replace(report, problems=[*report.problems, f"the anchors could not be read: {error}"])
+    if isinstance(body, str):
+        if body.startswith("missing"):  # a log from before anchoring
+            return report
+        return replace(report, problems=[*report.problems, f"the anchors at {url} are {body}"])
+    try:
+        listed = _parse_anchors(body)
+    except _MalformedAnchorsError as error:
+        return replace(report, problems=[*report.problems, f"the anchors at {url} are malformed: {error}"])
+    problems: list[str] = []
+    matched = ahead = 0
+    for anchor in listed.anchors:
+        if anchor.size > report.size:
+            ahead += 1  # the served checkpoint may lag behind the latest anchor
+            continue
+        where = f"the anchor of size {anchor.size} in block {anchor.block} (transaction {anchor.transaction})"
+        root = subtrees.root(anchor.size)
+        if root is None:
+            problems.append(f"{where} cannot be checked: the root of {anchor.size} entries cannot be recomputed")
+            continue
+        body_of_size = Checkpoint(origin=report.origin, size=anchor.size, root=root).body()
+        computed = hashlib.sha256(body_of_size).digest()
+        if computed != anchor.checkpoint_sha256:
+            problems.append(
+                f"{where} publishes checkpoint hash {anchor.checkpoint_sha256.hex()}, but the checkpoint of "
+                f"{anchor.size} entries computed from the tiles hashes to {computed.hex()}"
+            )
+            continue
+        matched += 1
+    problems.extend(_anchor_order_problems(listed.anchors))
+    return replace(
+        report,
+        problems=[*report.problems, *problems],
+        anchors=listed.anchors,
+        chain=listed.chain,
+        chain_id=listed.chain_id,
+        chain_account=listed.account,
+        anchors_matched=matched,
+        anchors_ahead=ahead,
+    )
+
+
+# The pass, start to end
+
+
 async def _fetch_checkpoint(fetcher: _Fetcher) -> bytes:
     body = await fetcher.get("log/checkpoint", MAX_CHECKPOINT_BYTES)
     if isinstance(body, str):
@@ -628,7 +815,7 @@ async def _audit_pass(
                 origin=checkpoint.origin, size=checkpoint.size, root=checkpoint.root, latest_time=one.latest_time
             )
         )
-    return replace(
+    report = replace(
         head,
         witnesses_ok=witnesses_ok,
         start=start,
@@ -636,6 +823,9 @@ async def _audit_pass(
         entries=one.entries,
         forked=one.forked,
     )
+    if incremental:
+        return report
+    return await _audit_anchors(report, fetcher, one.subtrees)
 
 
 # Public entry points
@@ -654,7 +844,8 @@ async def audit(
 ) -> AuditReport:
     """Audit the whole log served under `base_url`, and check it extends the checkpoint saved in `state_dir`.
 
-    The new checkpoint is saved when its signatures hold and the tiles back it. Problems with the
+    The new checkpoint is saved when its signatures hold and the tiles back it. The log's anchors,
+    when it serves any, are checked against the checkpoints the tiles give. Problems with the
     log are in the report; AuditError means the audit could not run at all.
     """
     keys = _keys(log_vkey, witness_vkeys)
