@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from sevamitra.core.anchors import Anchor, Inclusion, SignedTransaction
 from sevamitra.core.applications import ApplicationView, Status, Submission
 from sevamitra.core.certificates import CertificateStatement
 from sevamitra.core.checkpoints import NoteSignature
@@ -432,6 +433,55 @@ class LogStore(Protocol):
 
     async def witness_size(self, url: str) -> int: ...
     async def set_witness_size(self, url: str, size: int, now: datetime) -> None: ...
+
+
+class Chain(Protocol):
+    """A public chain that anchors are published in, from the state's account."""
+
+    @property
+    def name(self) -> str: ...
+    async def chain_id(self) -> int: ...
+    async def sign_anchor(
+        self, size: int, checkpoint_hash: bytes, *, nonce: int | None, outbid: SignedTransaction | None
+    ) -> SignedTransaction:
+        """A transaction carrying the anchor: at `nonce` (None: the account's next) and, replacing
+        `outbid`, with fees high enough for the node to take the replacement. Raises ChainError."""
+        ...
+
+    async def broadcast(self, raw: bytes) -> None:
+        """Hand a signed transaction to the node; raises ChainError when it is refused."""
+        ...
+
+    async def inclusion(self, transaction: bytes) -> Inclusion | None:
+        """The transaction as mined in the canonical chain, or None."""
+        ...
+
+    async def holds(self, transaction: bytes) -> bool:
+        """Whether the node knows the transaction (waiting or mined)."""
+        ...
+
+    async def mined_nonce(self) -> int:
+        """The account's next nonce counting mined transactions only."""
+        ...
+
+    async def block_hash(self, number: int) -> bytes | None: ...
+    async def height(self) -> int: ...
+
+
+class AnchorStore(Protocol):
+    def turn(self) -> AbstractAsyncContextManager[bool]:
+        """The anchoring lock: True when this process holds it for the round."""
+        ...
+
+    async def open(self) -> Anchor | None:
+        """The oldest anchor not yet confirmed."""
+        ...
+
+    async def newest(self) -> Anchor | None: ...
+    async def add(self, size: int, checkpoint_hash: bytes, chain_id: int, now: datetime) -> Anchor: ...
+    async def save(self, anchor: Anchor) -> None:
+        """Store everything about the anchor that changes as it travels (by id)."""
+        ...
 
 
 class TileStorage(Protocol):

@@ -239,6 +239,34 @@ log_witnesses = Table(
     Column("updated_at", Stamp, nullable=False),
 )
 
+# Checkpoints anchored in a public chain (optional): one row per anchor, made before anything is
+# sent; the transaction carrying it now, the ones it replaced, and where it was mined.
+log_anchors = Table(
+    "log_anchors",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False, unique=True),
+    Column("checkpoint_hash", LargeBinary, nullable=False),  # SHA-256 of the checkpoint body
+    Column("chain_id", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("tx_hash", LargeBinary),
+    Column("tx_nonce", BigInteger),
+    Column("tx_raw", LargeBinary),  # the signed transaction, to broadcast again
+    Column("tx_max_fee", BigInteger),  # wei per gas
+    Column("tx_priority_fee", BigInteger),
+    Column("earlier", LargeBinary, nullable=False),  # hashes of replaced transactions, 32 bytes each
+    Column("sent_at", Stamp),
+    Column("block", BigInteger),
+    Column("block_hash", LargeBinary),
+    Column("succeeded", Boolean),
+    Column("gas_used", BigInteger),
+    Column("fee_paid", BigInteger),  # wei
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("confirmed_at", Stamp),
+)
+
 # --- officials
 
 officers = Table(
