@@ -114,6 +114,16 @@ class Settings(BaseSettings):
     log_witnesses: list[str] = []  # witnesses' base URLs, asked to cosign each checkpoint
     log_interval_seconds: float = Field(default=1.0, gt=0)  # how often pending entries are integrated
     log_batch: int = Field(default=10_000, ge=1)  # the most entries one integration takes
+    # Anchoring checkpoints in an EVM chain (docs/explanation/transparency.md); off without an RPC URL.
+    anchor_rpc_url: str | None = None
+    anchor_private_key: SecretStr = SecretStr("")  # hex; signs the anchors and pays their fees
+    anchor_chain_name: str = ""  # on pages; "": "chain <chain id>"
+    anchor_to: str | None = None  # where the anchoring calls go; None: the account itself
+    anchor_interval_seconds: float = Field(default=3600.0, gt=0)
+    anchor_confirmations: int = Field(default=12, ge=1)  # blocks, the anchor's own included
+    anchor_resend_seconds: float = Field(default=300.0, ge=0)  # unmined by then: replaced with higher fees
+    anchor_max_fee_gwei: float | None = Field(default=None, gt=0)  # anchors wait while fees are higher
+    anchor_gas_limit: int | None = Field(default=None, ge=21_000)  # None: the node's estimate + 25 %
     # Limits on what one client may ask of the web app (see docs/explanation/threat-model.md).
     webhook_max_bytes: int = Field(default=3 * 1024 * 1024, ge=64 * 1024)  # Meta's updates are a few KiB
     request_max_bytes: int = Field(default=11 * 1024 * 1024, ge=64 * 1024)  # any other body: a 10 MB upload and more
@@ -136,6 +146,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
+        if self.anchor_rpc_url and not self.anchor_private_key.get_secret_value():
+            raise ValueError("SEVAMITRA_ANCHOR_PRIVATE_KEY is needed with SEVAMITRA_ANCHOR_RPC_URL")
         if self.env != "prod":
             return self
         problems = [

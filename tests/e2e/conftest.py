@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, async_playwright
 
+from sevamitra.adapters.chain.evm import EvmChain
 from sevamitra.bootstrap import Platform, build, build_emulator
 from sevamitra.settings import Settings
 from sevamitra.testing.rights import consented as consented_before
@@ -109,8 +110,11 @@ async def running(database_url: str, tmp_path: Path) -> AsyncIterator[Running]:
 
 
 @asynccontextmanager
-async def platform_on_port(database_url: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[Running]:
-    """The platform under uvicorn on a free loopback port, with its worker and the emulator."""
+async def platform_on_port(
+    database_url: str, tmp_path: Path, *, chain: EvmChain | None = None, **overrides: Any
+) -> AsyncIterator[Running]:
+    """The platform under uvicorn on a free loopback port, with its worker and the emulator (and, given
+    a chain, anchoring in it)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -126,15 +130,15 @@ async def platform_on_port(database_url: str, tmp_path: Path, **overrides: Any) 
         log_dir=tmp_path / "tlog",
         **overrides,
     )
-    async with serving(settings, port) as started:
+    async with serving(settings, port, chain=chain) as started:
         yield started
 
 
 @asynccontextmanager
-async def serving(settings: Settings, port: int) -> AsyncIterator[Running]:
+async def serving(settings: Settings, port: int, *, chain: EvmChain | None = None) -> AsyncIterator[Running]:
     url = f"http://127.0.0.1:{port}"
     emulator = build_emulator(settings, webhook_url=f"{url}/webhooks/whatsapp")
-    platform = build(settings)
+    platform = build(settings, chain=chain)
     app = create_app(platform, run_worker=True, emulator=emulator)
     async with uvicorn_on(app, port), httpx.AsyncClient(timeout=10) as http:
         yield Running(url=url, settings=settings, http=http, platform=platform)

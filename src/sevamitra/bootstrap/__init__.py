@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -29,6 +30,7 @@ from sevamitra.actions.send import LocalSendBudget, Sender, replacement
 from sevamitra.actions.statuses import apply_statuses
 from sevamitra.adapters.alerting import AlertmanagerAlerts
 from sevamitra.adapters.catalogue_files import load_catalogue, load_lexicon, load_texts, read_catalogue
+from sevamitra.adapters.chain.evm import EvmChain
 from sevamitra.adapters.jurisdiction_files import load_jurisdictions
 from sevamitra.adapters.metrics import PrometheusMeter
 from sevamitra.adapters.nlu.dates import read_date
@@ -46,6 +48,7 @@ from sevamitra.adapters.registry_files import FileRegistry
 from sevamitra.adapters.sealing import AesGcmSealer
 from sevamitra.adapters.speech.build import backend_of as speech_backend_of
 from sevamitra.adapters.speech.build import speech_to_text, text_to_speech
+from sevamitra.adapters.sql.anchors import SqlAnchors
 from sevamitra.adapters.sql.arrivals import SqlArrivals
 from sevamitra.adapters.sql.bookings import SqlBookings
 from sevamitra.adapters.sql.budget import SqlSendBudget
@@ -80,7 +83,7 @@ from sevamitra.bootstrap.clock import SystemClock
 from sevamitra.bootstrap.monitoring import MeteredOutbox, exposition, readiness
 from sevamitra.bootstrap.officials_auth import OfficerAccess, build_officer_access
 from sevamitra.bootstrap.payments import PaymentsWiring, WebhookParser
-from sevamitra.bootstrap.transparency import TransparencyLog, parse_witnesses
+from sevamitra.bootstrap.transparency import Anchoring, TransparencyLog, anchoring, parse_witnesses, published_anchors
 from sevamitra.core.catalogue import Catalogue
 from sevamitra.core.catalogue_lint import catalogue_problems
 from sevamitra.core.conversation import Context
@@ -153,6 +156,7 @@ class Platform:
     _budget_close: Callable[[], Awaitable[None]] | None = None
     read_engine: AsyncEngine | None = None  # the dashboard's read replica; None: it reads the primary
     _checkpoint_behind: bool = field(default=False, init=False)  # the log's storage failed: publish it again
+    anchoring: Anchoring | None = None  # checkpoints anchored in a public chain, when configured
 
     async def start(self) -> None:
         """Load the signing keys (making the first one on a new database) and the phrasings the
@@ -231,6 +235,8 @@ class Platform:
         limit = self.settings.worker_batch
         done = await apply_statuses(self.statuses, parse_item, self.clock, limit=limit)
         done += await self._publish_round()
+        if self.anchoring is not None:
+            done += 1 if await self.anchoring.round_once() else 0
         done += await mask_processed_messages(self.erasures, self.clock.now(), limit=limit * 4)
         if time.monotonic() - self._clock_last >= self.clock_every:
             self._clock_last = time.monotonic()
@@ -260,6 +266,11 @@ class Platform:
             self._checkpoint_behind = True
             return 0
         return published.entries if published else 0
+
+    async def anchors(self) -> dict[str, Any]:
+        """The public list of anchors (`GET /log/anchors`)."""
+        assert self.transparency.anchors is not None
+        return await published_anchors(self.transparency.anchors, self.settings.anchor_chain_name)
 
     async def run_worker(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set: turns, sends and the rest each in a loop of its own, so that replies
@@ -380,7 +391,14 @@ def build_registry(settings: Settings) -> FileRegistry:
     return FileRegistry(settings.catalogue_root / "registries")
 
 
-def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Platform:
+def build(
+    settings: Settings,
+    *,
+    http: httpx.AsyncClient | None = None,
+    clock: Clock | None = None,
+    chain: EvmChain | None = None,
+) -> Platform:
+    """Everything, from settings; `chain` stands in for the anchoring chain `ANCHOR_RPC_URL` names."""
     context = build_context(settings)
     engine = create_engine(settings.database_url)
     read_engine = create_engine(settings.read_database_url) if settings.read_database_url else None
@@ -419,6 +437,8 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         http=http,
         interval=settings.log_interval_seconds,
         batch=settings.log_batch,
+        anchors=SqlAnchors(engine),
+        chain_name=settings.anchor_chain_name,
     )
     budget, budget_close = send_budget(settings, engine)
     reengagement = (
@@ -486,6 +506,7 @@ def build(settings: Settings, *, http: httpx.AsyncClient | None = None, clock: C
         _engine_close=engine.dispose,
         _budget_close=budget_close,
         read_engine=read_engine,
+        anchoring=anchoring(settings, transparency.store, clock, chain),
     )
 
 

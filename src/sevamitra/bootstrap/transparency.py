@@ -6,15 +6,21 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 import httpx
 
+from sevamitra.actions.anchor import AnchorPolicy, anchor_round
 from sevamitra.actions.publish import Published, cosign, integrate
+from sevamitra.adapters.chain.evm import EvmChain, sender_of
+from sevamitra.adapters.sql.anchors import SqlAnchors
 from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.tlog.files import TileFiles
 from sevamitra.adapters.tlog.notes import NoteSigner, NoteVerificationError, verify_cosignature, verify_note
 from sevamitra.adapters.tlog.witness_client import Conflict, request_cosignature
 from sevamitra.core import logentries
+from sevamitra.core.anchors import Anchor
 from sevamitra.core.checkpoints import (
     Note,
     NoteSignature,
@@ -27,6 +33,9 @@ from sevamitra.core.checkpoints import (
 from sevamitra.core.merkle import ProofError, inclusion_proof, leaf_hash, verify_inclusion
 from sevamitra.core.ports import Clock
 from sevamitra.core.tiles import TileHashes
+from sevamitra.settings import Settings
+
+ANCHOR_POLL_SECONDS = 5.0  # between anchoring rounds while one is in flight
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,8 @@ class LogStatus:
     size: int | None = None
     witnesses: int = 0
     problem: str = ""
+    anchor: Anchor | None = None  # the first confirmed anchor covering the entry
+    chain: str = ""  # the anchor's chain, by name
 
 
 @dataclass
@@ -75,6 +86,8 @@ class TransparencyLog:
     http: httpx.AsyncClient
     interval: float
     batch: int
+    anchors: SqlAnchors | None = None  # where anchors are looked up for certificates' statuses
+    chain_name: str = ""
     _last: float = field(default=0.0, init=False)
 
     @property
@@ -163,7 +176,15 @@ class TransparencyLog:
         except (ProofError, NoteVerificationError, ValueError, OSError) as error:
             return LogStatus(state="failed", position=entry.position, size=latest.size, problem=str(error))
         witnesses = self._witnessed(note)
-        return LogStatus(state="included", position=entry.position, size=checkpoint.size, witnesses=witnesses)
+        anchor = await self.anchors.covering(entry.position) if self.anchors else None
+        return LogStatus(
+            state="included",
+            position=entry.position,
+            size=checkpoint.size,
+            witnesses=witnesses,
+            anchor=anchor,
+            chain=chain_label(self.chain_name, anchor.chain_id) if anchor else "",
+        )
 
     def _witnessed(self, note: Note) -> int:
         count = 0
@@ -174,3 +195,77 @@ class TransparencyLog:
             except NoteVerificationError:
                 continue
         return count
+
+
+def chain_label(name: str, chain_id: int) -> str:
+    return name or f"chain {chain_id}"
+
+
+@dataclass
+class Anchoring:
+    """Checkpoints anchored in an EVM chain, one round at a time (settings `ANCHOR_*`)."""
+
+    store: SqlAnchors
+    log: SqlLog
+    chain: EvmChain
+    policy: AnchorPolicy
+    clock: Clock
+    poll: float = ANCHOR_POLL_SECONDS
+    _last: float = field(default=float("-inf"), init=False)
+
+    async def round_once(self) -> Anchor | None:
+        """One anchoring step, at most once per `poll` seconds (the worker's chores call it often)."""
+        now = time.monotonic()
+        if now - self._last < self.poll:
+            return None
+        self._last = now
+        return await anchor_round(self.store, self.log, self.chain, self.policy, self.clock.now())
+
+
+def anchoring(settings: Settings, log: SqlLog, clock: Clock, chain: EvmChain | None = None) -> Anchoring | None:
+    """The anchoring round when `ANCHOR_RPC_URL` is set (or a chain is given), else None."""
+    if chain is None:
+        if not settings.anchor_rpc_url:
+            return None
+        chain = EvmChain.at(
+            settings.anchor_rpc_url,
+            name=settings.anchor_chain_name,
+            private_key=settings.anchor_private_key.get_secret_value(),
+            to=settings.anchor_to,
+            max_fee_gwei=settings.anchor_max_fee_gwei,
+            gas_limit=settings.anchor_gas_limit,
+        )
+    policy = AnchorPolicy(
+        interval=timedelta(seconds=settings.anchor_interval_seconds),
+        confirmations=settings.anchor_confirmations,
+        resend_after=timedelta(seconds=settings.anchor_resend_seconds),
+    )
+    return Anchoring(store=SqlAnchors(log.engine), log=log, chain=chain, policy=policy, clock=clock)
+
+
+async def published_anchors(store: SqlAnchors, chain_name: str) -> dict[str, Any]:
+    """`GET /log/anchors`: the anchors mined so far (included or confirmed), oldest first, and the
+    account that sent them (read from the signed transactions: it stands when anchoring is off)."""
+    mined = [
+        (a, a.transaction, a.inclusion)
+        for a in await store.listed(published_only=True)
+        if a.transaction is not None and a.inclusion is not None
+    ]
+    newest = mined[-1][0] if mined else None
+    return {
+        "chain": chain_label(chain_name, newest.chain_id) if newest else None,
+        "chain_id": newest.chain_id if newest else None,
+        "account": sender_of(mined[-1][1].raw) if mined else None,
+        "anchors": [
+            {
+                "size": a.size,
+                "checkpoint_sha256": a.checkpoint_hash.hex(),
+                "state": a.state.value,
+                "transaction": "0x" + sent.hash.hex(),
+                "block": included.block,
+                "block_hash": "0x" + included.block_hash.hex(),
+                "anchored_at": a.created_at.isoformat(),
+            }
+            for a, sent, included in mined
+        ],
+    }

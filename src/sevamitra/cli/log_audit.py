@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from sevamitra.adapters.chain.evm import EvmChain
 from sevamitra.adapters.tlog.audit import AuditError, AuditReport, audit, monitor
+from sevamitra.core.anchors import ChainError
 from sevamitra.core.checkpoints import b64encode
 
 DEFAULT_STATE = "~/.cache/sevamitra/audit"
@@ -70,14 +72,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_log_audit_command(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
+def run_log_audit_command(
+    args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None = None, chain: EvmChain | None = None
+) -> int:
     """Run `log audit` or `log monitor`: 0 when all is well, 1 on a problem or an alert, 2 when it cannot run."""
     command = args.log_audit_command
     try:
         if args.min_witnesses < 0 or args.max_backdate < 0:
             raise UsageError("--min-witnesses and --max-backdate must not be negative")
         if command == "audit":
-            return asyncio.run(_audit(args, transport))
+            return asyncio.run(_audit(args, transport, chain))
         if args.interval <= 0:
             raise UsageError("--interval must be positive")
         return asyncio.run(_monitor(args, transport))
@@ -96,7 +100,9 @@ def _state_dir(args: argparse.Namespace) -> Path:
     return Path(args.state).expanduser()
 
 
-async def _audit(args: argparse.Namespace, transport: httpx.AsyncBaseTransport | None) -> int:
+async def _audit(
+    args: argparse.Namespace, transport: httpx.AsyncBaseTransport | None, chain: EvmChain | None = None
+) -> int:
     async with _client(transport) as http:
         report = await audit(
             http,
@@ -108,7 +114,15 @@ async def _audit(args: argparse.Namespace, transport: httpx.AsyncBaseTransport |
             max_backdate_seconds=args.max_backdate,
             keep_entries=False,
         )
-    chain_problems = check_on_chain(report, args)
+    chain_problems = []
+    if chain is not None:
+        chain_problems = await check_on_chain(report, chain, args.chain_account)
+    elif args.chain_rpc:
+        chain = EvmChain.at(args.chain_rpc)
+        try:
+            chain_problems = await check_on_chain(report, chain, args.chain_account)
+        finally:
+            await chain.aclose()
     if chain_problems:
         report = replace(report, problems=[*report.problems, *chain_problems])
     if args.json:
@@ -118,15 +132,41 @@ async def _audit(args: argparse.Namespace, transport: httpx.AsyncBaseTransport |
     return 0 if report.ok else 1
 
 
-def check_on_chain(report: AuditReport, args: argparse.Namespace) -> list[str]:
-    """Problems found by reading each of the report's anchors from the chain at `--chain-rpc`.
-
-    The hook for checking each anchor's transaction (sender `--chain-account`, calldata, status,
-    block number and hash) against the chain; nothing to check without `--chain-rpc`.
-    """
-    if args.chain_rpc is None:
-        return []
-    raise UsageError("--chain-rpc: reading anchors from the chain is not available yet")
+async def check_on_chain(report: AuditReport, chain: EvmChain, account: str | None) -> list[str]:
+    """Problems found reading each anchor's transaction from the chain: its sender (`account`, else the
+    one the log names), its calldata (this anchor's size and hash), its success, block and block hash."""
+    expected = account or report.chain_account
+    if expected is None:
+        return ["--chain-account is needed: the log names no account for its anchors"]
+    try:
+        expected = EvmChain.checksum(expected)
+        chain_id = await chain.chain_id()
+    except (ValueError, ChainError) as error:
+        raise UsageError(f"--chain-rpc: {error}") from None
+    problems = []
+    if report.chain_id is not None and chain_id != report.chain_id:
+        problems.append(f"the node at --chain-rpc serves chain {chain_id}, the anchors name chain {report.chain_id}")
+    for anchor in report.anchors:
+        where = f"the anchor of size {anchor.size} (transaction {anchor.transaction})"
+        try:
+            found = await chain.read_anchor(bytes.fromhex(anchor.transaction.removeprefix("0x")))
+        except ChainError as error:
+            problems.append(f"{where} could not be read from the chain: {error}")
+            continue
+        if found is None or found.inclusion is None:
+            problems.append(f"{where} is not in the chain")
+            continue
+        mined = found.inclusion
+        if found.sender != expected:
+            problems.append(f"{where} was sent by {found.sender}, not {expected}")
+        if (found.size, found.checkpoint_hash) != (anchor.size, anchor.checkpoint_sha256):
+            problems.append(f"{where} does not carry anchor({anchor.size}, 0x{anchor.checkpoint_sha256.hex()})")
+        if not mined.succeeded:
+            problems.append(f"{where} failed in block {mined.block}")
+        block_hash = "0x" + mined.block_hash.hex()
+        if not found.canonical or mined.block != anchor.block or block_hash != anchor.block_hash.lower():
+            problems.append(f"{where} is in block {mined.block}, not block {anchor.block} as the log says")
+    return problems
 
 
 def _report_json(report: AuditReport) -> dict[str, object]:

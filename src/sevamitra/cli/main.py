@@ -104,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     proof = log_commands.add_parser("proof", help="an inclusion proof (C2SP tlog-proof) for a certificate")
     proof.add_argument("number")
     log_commands.add_parser("publish", help="integrate waiting entries now and print the checkpoint")
+    anchors = log_commands.add_parser("anchors", help="the checkpoints anchored in a public chain, and their state")
+    anchors.add_argument("--json", action="store_true", help="answer in JSON")
     add_log_audit_commands(log_commands)
 
     add_witness_commands(commands)
@@ -224,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise SystemExit(log_cli.vkey(settings))
         if args.log_command == "proof":
             raise SystemExit(asyncio.run(log_cli.proof(settings, args.number)))
+        if args.log_command == "anchors":
+            raise SystemExit(asyncio.run(log_cli.anchors(settings, as_json=args.json)))
         raise SystemExit(asyncio.run(log_cli.publish(settings)))
     elif args.command == "bench" and args.what == "certificates":
         from sevamitra.cli.bench_certificates import certificates as bench_certificates

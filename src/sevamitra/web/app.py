@@ -83,7 +83,7 @@ def create_app(platform: Platform, *, run_worker: bool = True, emulator: Starlet
         Route("/health", health),
         *probe_routes(platform),
         *verification_routes(platform.verification, platform.context.texts),
-        *log_routes(platform.settings.log_dir, platform.transparency.vkey),
+        *log_routes(platform.settings.log_dir, platform.transparency.vkey, platform.anchors),
         *auth_routes(platform.access, templates),
         *dashboard_routes(platform, platform.access, templates=templates),
         *charter_routes(platform, templates=templates),

@@ -63,6 +63,11 @@ NULLABLE_STRING: JsonObject = {"type": ["string", "null"]}
 NULLABLE_INTEGER: JsonObject = {"type": ["integer", "null"]}
 BY_LANGUAGE: JsonObject = {"type": "object", "additionalProperties": STRING}
 
+HEX_HASH: JsonObject = {"type": "string", "pattern": "^0x[0-9a-f]{64}$"}
+ANCHOR_SEEN = object_schema(
+    {"chain": STRING, "chain_id": {"type": "integer"}, "block": {"type": "integer"}, "transaction": HEX_HASH},
+    ["chain", "chain_id", "block", "transaction"],
+)
 LOG_STATUS = object_schema(
     {
         "state": {"enum": ["included", "pending", "missing", "failed"]},
@@ -70,8 +75,32 @@ LOG_STATUS = object_schema(
         "size": NULLABLE_INTEGER,
         "witnesses": {"type": "integer", "minimum": 0},
         "problem": STRING,
+        "anchor": {"oneOf": [ANCHOR_SEEN, {"type": "null"}]},
     },
-    ["state", "entry", "size", "witnesses", "problem"],
+    ["state", "entry", "size", "witnesses", "problem", "anchor"],
+)
+ANCHORS = object_schema(
+    {
+        "chain": NULLABLE_STRING,
+        "chain_id": NULLABLE_INTEGER,
+        "account": NULLABLE_STRING,
+        "anchors": {
+            "type": "array",
+            "items": object_schema(
+                {
+                    "size": {"type": "integer", "minimum": 1},
+                    "checkpoint_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "state": {"enum": ["included", "confirmed"]},
+                    "transaction": HEX_HASH,
+                    "block": {"type": "integer", "minimum": 0},
+                    "block_hash": HEX_HASH,
+                    "anchored_at": STRING,
+                },
+                ["size", "checkpoint_sha256", "state", "transaction", "block", "block_hash", "anchored_at"],
+            ),
+        },
+    },
+    ["chain", "chain_id", "account", "anchors"],
 )
 CHECKED = object_schema(
     {
@@ -365,6 +394,13 @@ PATHS: dict[str, dict[str, JsonObject]] = {
             "The transparency log's latest checkpoint: a signed note (C2SP tlog-checkpoint)",
             "transparency",
             {"200": answer("the signed checkpoint"), "404": answer("no checkpoint yet")},
+        ),
+    },
+    "/log/anchors": {
+        "get": operation(
+            "Checkpoints anchored in a public chain: each checkpoint's size and SHA-256, the transaction, the block",
+            "transparency",
+            {"200": answer("the anchors mined so far, oldest first", "application/json", ANCHORS)},
         ),
     },
     "/log/vkey": {

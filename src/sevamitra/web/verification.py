@@ -29,6 +29,19 @@ def log_json(log: LogStatus | None) -> dict[str, Any] | None:
         "size": log.size,
         "witnesses": log.witnesses,
         "problem": log.problem,
+        "anchor": _anchor_json(log),
+    }
+
+
+def _anchor_json(log: LogStatus) -> dict[str, Any] | None:
+    anchor = log.anchor
+    if anchor is None or anchor.inclusion is None or anchor.transaction is None:
+        return None
+    return {
+        "chain": log.chain,
+        "chain_id": anchor.chain_id,
+        "block": anchor.inclusion.block,
+        "transaction": "0x" + anchor.transaction.hash.hex(),
     }
 
 
@@ -91,6 +104,14 @@ def verdict_page(texts: Texts, checked: Checked, log: LogStatus | None = None) -
         params = {"position": log.position, "size": log.size, "witnesses": log.witnesses}
         text = _both(texts, f"verify.log.{log.state}", **params)
         rows.append((_both(texts, "verify.log"), f'<span data-testid="log" data-log="{log.state}">{text}</span>'))
+        if log.anchor is not None and log.anchor.inclusion is not None:
+            anchored = _both(texts, "verify.log.anchored", block=log.anchor.inclusion.block, chain=log.chain)
+            rows.append(
+                (
+                    _both(texts, "verify.anchor"),
+                    f'<span data-testid="anchor" data-block="{log.anchor.inclusion.block}">{anchored}</span>',
+                )
+            )
     table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
     compare = f'<p class="compare">{_both(texts, "verify.compare")}</p>' if rows else ""
     return _page(

@@ -44,6 +44,11 @@ def parse_calldata(data: bytes) -> tuple[int, bytes] | None:
     return int(size), bytes(digest)
 
 
+def sender_of(raw: bytes) -> str:
+    """The account that signed a transaction."""
+    return str(Account.recover_transaction(raw))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OnChainAnchor:
     """An anchor's transaction as the chain has it, for auditors."""
@@ -90,6 +95,11 @@ class EvmChain:
     def at(cls, url: str, **options: Any) -> EvmChain:
         provider: AsyncBaseProvider = AsyncHTTPProvider(url, request_kwargs={"timeout": TIMEOUT_SECONDS})
         return cls(AsyncWeb3(provider), **options)
+
+    @staticmethod
+    def checksum(address: str) -> str:
+        """The address in its checksummed form; ValueError when it is not one."""
+        return str(AsyncWeb3.to_checksum_address(address))
 
     @property
     def name(self) -> str:
@@ -206,6 +216,9 @@ class EvmChain:
     async def height(self) -> int:
         async with _rpc("reading the chain's height"):
             return int(await self.web3.eth.block_number)
+
+    async def aclose(self) -> None:
+        await self.web3.provider.disconnect()
 
     async def read_anchor(self, transaction: bytes) -> OnChainAnchor | None:
         """An anchor's transaction as mined, for an audit; None when the chain does not have it."""
