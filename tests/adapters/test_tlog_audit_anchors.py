@@ -359,6 +359,9 @@ def test_chain_arguments_belong_to_audit(served: ServedLog, tmp_path: Path, caps
     with pytest.raises(SystemExit):
         parse("monitor", BASE_URL, "--vkey", LOG.vkey, "--watch-office", "A", "--chain-rpc", "http://node:8545")
     capsys.readouterr()
-    served.publish(issuances(10))
-    assert run_cli(served, tmp_path, "--chain-rpc", "http://node:8545") == 2
+    entries = issuances(10)
+    served.publish(entries)
+    assert run_cli(served, tmp_path, "--chain-rpc", "http://127.0.0.1:9") == 0  # no anchors: nothing to read
+    serve_anchors(served, anchored(entries, [(10, 100)]))
+    assert run_cli(served, tmp_path, "--chain-rpc", "http://127.0.0.1:9") == 2  # a closed port: the audit cannot run
     assert "--chain-rpc" in capsys.readouterr().err

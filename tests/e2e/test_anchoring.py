@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from web3.providers.eth_tester import AsyncEthereumTesterProvider
 from sevamitra.adapters.chain.evm import EvmChain
 from sevamitra.adapters.qr_scan import qr_texts
 from sevamitra.adapters.tlog.audit import audit
+from sevamitra.cli import log as log_cli
 from sevamitra.cli.certificates import sample_to_file
 from sevamitra.cli.log_audit import check_on_chain
 from sevamitra.core.anchors import checkpoint_hash
@@ -42,7 +44,7 @@ async def confirmed_anchor(running: Running, tester: Any, size: int, timeout: fl
 
 
 async def test_the_worker_anchors_checkpoints_and_the_page_the_list_and_an_audit_show_it(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     provider = AsyncEthereumTesterProvider()
     web3 = AsyncWeb3(provider)
@@ -99,6 +101,21 @@ async def test_the_worker_anchors_checkpoints_and_the_page_the_list_and_an_audit
         reader = EvmChain(web3)
         assert await check_on_chain(report, reader, chain.account) == []
         assert await check_on_chain(report, reader, None) == []  # the account the log names
+
+        capsys.readouterr()
+        assert await log_cli.anchors(running.settings, as_json=True) == 0
+        rows = json.loads(capsys.readouterr().out)
+        shown = next(row for row in rows if row["transaction"] == anchor["transaction"])
+        assert (shown["state"], shown["block"], shown["chain"], shown["attempts"]) == (
+            "confirmed",
+            anchor["block"],
+            CHAIN,
+            1,
+        )
+        assert shown["gas_used"] > 21_000
+        assert shown["fee_wei"] > 0
+        assert await log_cli.anchors(running.settings) == 0
+        assert f"{anchor['block']:>10}" in capsys.readouterr().out
 
         stranger = Account.create().address
         wrong = await check_on_chain(report, reader, stranger)

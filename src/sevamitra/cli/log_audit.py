@@ -135,6 +135,8 @@ async def _audit(
 async def check_on_chain(report: AuditReport, chain: EvmChain, account: str | None) -> list[str]:
     """Problems found reading each anchor's transaction from the chain: its sender (`account`, else the
     one the log names), its calldata (this anchor's size and hash), its success, block and block hash."""
+    if not report.anchors:
+        return []
     expected = account or report.chain_account
     if expected is None:
         return ["--chain-account is needed: the log names no account for its anchors"]
