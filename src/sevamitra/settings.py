@@ -146,8 +146,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
-        if self.anchor_rpc_url and not self.anchor_private_key.get_secret_value():
-            raise ValueError("SEVAMITRA_ANCHOR_PRIVATE_KEY is needed with SEVAMITRA_ANCHOR_RPC_URL")
+        if self.anchor_rpc_url:
+            key = self.anchor_private_key.get_secret_value().removeprefix("0x")
+            if len(key) != 64 or any(c not in "0123456789abcdefABCDEF" for c in key):
+                raise ValueError("SEVAMITRA_ANCHOR_PRIVATE_KEY (64 hex digits) is needed with SEVAMITRA_ANCHOR_RPC_URL")
         if self.env != "prod":
             return self
         problems = [

@@ -20,8 +20,11 @@ from sevamitra.adapters.chain.evm import SELECTOR, EvmChain, anchor_calldata, pa
 from sevamitra.adapters.sql.anchors import SqlAnchors
 from sevamitra.adapters.sql.log import SqlLog
 from sevamitra.adapters.tlog.files import TileFiles
+from sevamitra.bootstrap.clock import SystemClock
+from sevamitra.bootstrap.transparency import anchoring
 from sevamitra.core.anchors import Anchor, AnchorState, checkpoint_hash
 from sevamitra.core.checkpoints import parse_note
+from sevamitra.settings import Settings
 from tests.adapters.test_log_publish import NOW, entry, publish, sequence
 
 POLICY = AnchorPolicy(interval=timedelta(0), confirmations=3, resend_after=timedelta(0))
@@ -306,3 +309,25 @@ async def test_one_round_at_a_time_holds_the_anchoring_lock(rig: Rig) -> None:
             assert theirs is rig.anchors.sqlite  # SQLite runs one process; PostgreSQL refuses the second
         async with rig.anchors.turn() as again:
             assert not again
+
+
+async def test_settings_with_an_rpc_url_build_anchoring_over_http_and_none_without(engine: AsyncEngine) -> None:
+    key = "0x" + "5a" * 32
+    log = SqlLog(engine)
+    assert anchoring(Settings(), log, SystemClock()) is None
+    settings = Settings(
+        anchor_rpc_url="http://127.0.0.1:8545",
+        anchor_private_key=key,
+        anchor_interval_seconds=600,
+        anchor_confirmations=64,
+        anchor_resend_seconds=120,
+        anchor_chain_name="Polygon PoS",
+    )
+    built = anchoring(settings, log, SystemClock())
+    assert built is not None
+    assert built.chain.account == Account.from_key(key).address
+    assert built.chain.name == "Polygon PoS"
+    assert built.policy == AnchorPolicy(
+        interval=timedelta(minutes=10), confirmations=64, resend_after=timedelta(minutes=2)
+    )
+    await built.chain.aclose()

@@ -70,3 +70,17 @@ def test_production_refuses_the_emulator(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("SEVAMITRA_EMULATOR_ENABLED", "true")
     with pytest.raises(ValidationError, match="EMULATOR"):
         Settings()
+
+
+def test_anchoring_needs_a_well_formed_key_and_is_off_without_an_rpc_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().anchor_rpc_url is None
+    monkeypatch.setenv("SEVAMITRA_ANCHOR_RPC_URL", "http://127.0.0.1:8545")
+    with pytest.raises(ValidationError, match="SEVAMITRA_ANCHOR_PRIVATE_KEY"):
+        Settings()
+    monkeypatch.setenv("SEVAMITRA_ANCHOR_PRIVATE_KEY", "0x1234")
+    with pytest.raises(ValidationError, match="64 hex digits"):
+        Settings()
+    monkeypatch.setenv("SEVAMITRA_ANCHOR_PRIVATE_KEY", "0x" + "ab" * 32)
+    settings = Settings()
+    assert "ab" * 32 not in repr(settings)
+    assert settings.anchor_private_key.get_secret_value().endswith("ab" * 32)
