@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,17 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Platforms under test route with the lexical router alone: embedding the catalogue takes tens of
 # seconds per fresh cache. The evaluation and embeddings tests turn embeddings on themselves.
 os.environ.setdefault("SEVAMITRA_ASSISTANT_EMBEDDINGS", "false")
+
+
+RECURSION_LIMIT = sys.getrecursionlimit()
+
+
+@pytest.fixture(autouse=True)
+def _recursion_limit_restored() -> Iterator[None]:
+    """py-evm (under eth-tester) raises Python's recursion limit when a test chain is made; put it back,
+    or a later test's deeply nested JSON would overflow the C stack instead of raising RecursionError."""
+    yield
+    sys.setrecursionlimit(RECURSION_LIMIT)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
