@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
+from playwright.async_api import Browser
 from web3 import AsyncWeb3
 from web3.providers.eth_tester import AsyncEthereumTesterProvider
 
@@ -43,8 +44,9 @@ async def confirmed_anchor(running: Running, tester: Any, size: int, timeout: fl
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.browser
 async def test_the_worker_anchors_checkpoints_and_the_page_the_list_and_an_audit_show_it(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], browser: Browser
 ) -> None:
     provider = AsyncEthereumTesterProvider()
     web3 = AsyncWeb3(provider)
@@ -82,6 +84,15 @@ async def test_the_worker_anchors_checkpoints_and_the_page_the_list_and_an_audit
         page = await running.http.get(f"{running.url}/V/{numbers[1][1].rpartition('/V/')[2]}")
         assert f'data-testid="anchor" data-block="{anchor["block"]}"' in page.text
         assert f"Anchored in block {anchor['block']} of {CHAIN}" in page.text
+        tab = await browser.new_page()
+        await tab.goto(f"{running.url}/V/{numbers[1][1].rpartition('/V/')[2]}")
+        shown_line = tab.get_by_test_id("anchor")
+        assert await shown_line.is_visible()
+        assert await shown_line.get_attribute("data-block") == str(anchor["block"])
+        words = await shown_line.inner_text()
+        assert f"Anchored in block {anchor['block']} of {CHAIN}" in words
+        assert f"{CHAIN} లోని బ్లాక్ {anchor['block']} లో నమోదైంది" in words
+        await tab.close()
         checked = await running.http.post(f"{running.url}/api/verify", json={"qr_text": numbers[1][1]})
         assert checked.json()["log"]["anchor"] == {
             "chain": CHAIN,
