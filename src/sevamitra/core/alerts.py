@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from sevamitra.core.clipping import clip
 from sevamitra.core.conversation import BUTTON_TITLE_LIMIT
+from sevamitra.core.localtime import local_time
 from sevamitra.core.messages import Button, ButtonsOut
 from sevamitra.core.texts import Texts
 
 ALERT_INTERVAL = timedelta(minutes=10)
-INDIA = timedelta(hours=5, minutes=30)
 
 
 def alert_due(last_alerted_at: datetime | None, now: datetime) -> bool:
@@ -29,7 +29,7 @@ def verified_note(texts: Texts, language: str, *, number: str, verdict: str, at:
         language,
         "alerts_verified",
         number=number,
-        time=(at + INDIA).strftime("%d-%m-%Y %H:%M"),
+        time=local_time(at),
         verdict=texts.get(language, f"verify.verdict.{verdict}"),
     )
     stop = clip(texts.get(language, "button_alerts_off"), BUTTON_TITLE_LIMIT)

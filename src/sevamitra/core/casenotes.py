@@ -8,11 +8,12 @@ citizen's 24-hour window has closed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sevamitra.core.catalogue import Service
 from sevamitra.core.clipping import clip
 from sevamitra.core.conversation import BODY_LIMIT, BUTTON_TITLE_LIMIT, rating_list
+from sevamitra.core.localtime import local_time
 from sevamitra.core.messages import (
     Button,
     ButtonsOut,
@@ -26,7 +27,6 @@ from sevamitra.core.workflow import Case, citizen_clock
 
 UPDATE_TEMPLATE = "application_update"
 REMINDER_TEMPLATE = "officer_reminder"
-INDIA = timedelta(hours=5, minutes=30)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +73,7 @@ def case_note(
 
 
 def reminder_note(texts: Texts, language: str, *, reference: str, service: Service, due: datetime) -> Note:
-    when = (due + INDIA).strftime("%d-%m-%Y %H:%M")
+    when = local_time(due)
     name = service.name(language)
     body = texts.get(language, "officer.reminder", reference=reference, service=name, due=when)
     fallback = TemplateOut(name=REMINDER_TEMPLATE, language=language, body_parameters=(reference, name, when))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from sevamitra.core.applications import Status
@@ -20,6 +20,7 @@ from sevamitra.core.broadcasts import area_name
 from sevamitra.core.catalogue import Catalogue, Service
 from sevamitra.core.display import shown_answers
 from sevamitra.core.jurisdictions import Jurisdictions
+from sevamitra.core.localtime import local_date, local_time
 from sevamitra.core.messages import DocumentOut
 from sevamitra.core.texts import Texts
 
@@ -36,7 +37,6 @@ MASKED_TYPES: Final = frozenset({"mobile", "pan", "epic_number", "ration_card_nu
 SHOWN_DETAIL: Final = frozenset({"desk", "to", "from", "fields", "reason"})
 """What of an application event's detail the citizen gets: offices and reasons, never officers' names."""
 TOLD_MESSAGES: Final = frozenset({"rejected", "returned"})  # events whose officer's message went to the citizen
-INDIA: Final = timedelta(hours=5, minutes=30)
 
 Command = Literal["withdraw", "my_data", "who_saw", "privacy"]
 COMMANDS: Final[tuple[Command, ...]] = ("withdraw", "my_data", "who_saw", "privacy")
@@ -388,15 +388,6 @@ def mask_identifier(value: str) -> str:
     """All but the last four letters or digits replaced by X."""
     kept = [ch for ch in value if ch.isalnum()]
     return "X" * max(len(kept) - 4, 4 - len(kept[-4:])) + "".join(kept[-4:])
-
-
-def local_time(moment: datetime | None) -> str:
-    """A moment as citizens read it: Indian date and time."""
-    return (moment + INDIA).strftime("%d-%m-%Y %H:%M") if moment is not None else "-"
-
-
-def local_date(moment: datetime | None) -> str:
-    return (moment + INDIA).strftime("%d-%m-%Y") if moment is not None else "-"
 
 
 @dataclass(frozen=True, slots=True)

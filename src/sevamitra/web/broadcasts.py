@@ -9,7 +9,6 @@ session's CSRF token; every broadcast, and every refused one, goes to the audit 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -21,6 +20,7 @@ from sevamitra.bootstrap import Platform
 from sevamitra.bootstrap.officials_auth import OfficerAccess, SessionRow
 from sevamitra.core.broadcasts import MAX_TEXT, SentBroadcast, area_name, topic_name, topics_for
 from sevamitra.core.jurisdictions import Jurisdictions
+from sevamitra.core.localtime import local_time
 from sevamitra.core.officers import Officer
 from sevamitra.core.workflow import STATE
 from sevamitra.web.auth import check_csrf, client_ip, officer_or_redirect
@@ -30,12 +30,6 @@ from sevamitra.web.templating import DASHBOARD_PATH, Templates, language_of
 BROADCASTS_PATH = f"{DASHBOARD_PATH}/broadcasts"
 MAX_FORM_BYTES = 16 * 1024  # 700 Telugu characters are 6 KiB once URL-encoded; a token and three short fields
 RECENT = 20
-IST = timezone(timedelta(hours=5, minutes=30))
-
-
-def when(moment: datetime) -> str:
-    """A moment as officers in Andhra Pradesh read it: dd-mm-yyyy HH:MM, Indian time."""
-    return moment.astimezone(IST).strftime("%d-%m-%Y %H:%M")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,7 +79,7 @@ def broadcast_routes(platform: Platform, access: OfficerAccess, templates: Templ
         found: list[SentBroadcast] = await store.recent(limit=RECENT, within=scope, topics=chosen)
         return [
             Row(
-                when=when(b.created_at),
+                when=local_time(b.created_at),
                 topic=topic_name(texts, language, b.topic),
                 area=area_name(texts, places, b.area, language),
                 text=b.text,

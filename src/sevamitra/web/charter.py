@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from starlette.requests import Request
@@ -28,12 +28,12 @@ from sevamitra.core.amounts import format_inr
 from sevamitra.core.catalogue import Catalogue, Service
 from sevamitra.core.jurisdictions import Jurisdictions
 from sevamitra.core.links import service_link
+from sevamitra.core.localtime import local_time
 from sevamitra.core.texts import Texts
 from sevamitra.web.templating import Templates
 
 CACHE_SECONDS = 60.0
 LANGUAGES = ("te", "en")
-IST = timezone(timedelta(hours=5, minutes=30))
 LINK_LANGUAGE = "te"  # the chat a service's link opens starts in Telugu; the citizen can switch
 PUBLIC_HEADERS = {"Cache-Control": f"public, max-age={int(CACHE_SECONDS)}"}
 
@@ -259,7 +259,7 @@ def charter_routes(
             request,
             headers=PUBLIC_HEADERS,
             charter=charter,
-            updated=charter.generated_at.astimezone(IST).strftime("%d-%m-%Y %H:%M"),
+            updated=local_time(charter.generated_at),
             window_days=(charter.generated_at - charter.since).days,
         )
 

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +44,7 @@ from sevamitra.core.catalogue import Service
 from sevamitra.core.display import shown_answers
 from sevamitra.core.fields import VOICE_ACCEPT, FieldSpec
 from sevamitra.core.filetypes import agrees, max_bytes
+from sevamitra.core.localtime import IST, local_time
 from sevamitra.core.officers import Officer, may_act, may_view
 from sevamitra.core.ports import CaseRecord, InboxFilter
 from sevamitra.core.texts import MissingText
@@ -54,7 +55,6 @@ from sevamitra.web.templating import DASHBOARD_PATH, SECURITY_HEADERS, Templates
 
 log = logging.getLogger(__name__)
 
-IST = timezone(timedelta(hours=5, minutes=30))
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -127,11 +127,6 @@ class Chart:
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def when(moment: datetime | None) -> str:
-    """A moment as officers in Andhra Pradesh read it: dd-mm-yyyy HH:MM, Indian time."""
-    return moment.astimezone(IST).strftime("%d-%m-%Y %H:%M") if moment else "-"
 
 
 def due_before(text: str) -> datetime | None:
@@ -336,7 +331,7 @@ def dashboard_routes(
                 service=service_name(row.service_id, language),
                 status=status_text(row.status, language),
                 desk=desk_text(row.desk, language),
-                due=when(row.step_due_at),
+                due=local_time(row.step_due_at),
                 overdue=row.status in OPEN and row.step_due_at is not None and row.step_due_at < now,
                 selectable=row.status in OPEN and row.desk is not None and may_act(officer, row.desk),
             )
@@ -415,7 +410,7 @@ def dashboard_routes(
                 answers.append(Answer(label=field_label(pages, spec, language), shown=shown[spec.id], documents=links))
         history = [
             Event(
-                at=when(e.at),
+                at=local_time(e.at),
                 actor=_actor(e.actor, language),
                 kind=_event_kind(e.kind, language),
                 details=tuple(_event_details(e.detail, service, language)),
@@ -423,7 +418,7 @@ def dashboard_routes(
             for e in await platform.cases.history(record.reference)
         ]
         photos = [
-            (f"{DASHBOARD_PATH}/applications/{record.reference}/attachments/{a_id}", when(at))
+            (f"{DASHBOARD_PATH}/applications/{record.reference}/attachments/{a_id}", local_time(at))
             for a_id, _, at in await platform.cases.attachments_of(record.reference)
         ]
         desk = record.case.desk if record.case else None
@@ -437,9 +432,9 @@ def dashboard_routes(
             record=record,
             service=service.name(language) if service else record.service_id,
             status=status_text(record.status, language),
-            submitted=when(record.submitted_at),
-            due=when(record.due_at),
-            step_due=when(record.case.step_due_at) if record.case and record.status in OPEN else None,
+            submitted=local_time(record.submitted_at),
+            due=local_time(record.due_at),
+            step_due=local_time(record.case.step_due_at) if record.case and record.status in OPEN else None,
             overdue=bool(record.case and record.status in OPEN and record.case.step_due_at < platform.clock.now()),
             desk=desk_text(desk, language),
             district=place_name(record.district, language),
@@ -764,7 +759,7 @@ def dashboard_routes(
             charts=charts(overview, language),
             services=decision_table(overview.by_service, lambda k: service_name(k or "", language)),
             districts=decision_table(overview.by_district, lambda k: place_name(k, language)),
-            updated=when(overview.now),
+            updated=local_time(overview.now),
         )
 
     async def analytics_csv(request: Request) -> Response:

@@ -10,7 +10,6 @@ from our own pages and the session's CSRF token; every retry, and every refused 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -21,6 +20,7 @@ from sevamitra.adapters.sql.deadletters import SqlDeadLetters
 from sevamitra.adapters.sql.pauses import SqlSendingPauses
 from sevamitra.bootstrap import Platform
 from sevamitra.bootstrap.officials_auth import OfficerAccess, SessionRow
+from sevamitra.core.localtime import local_time
 from sevamitra.core.officers import Officer
 from sevamitra.web.auth import check_csrf, client_ip, officer_or_redirect
 from sevamitra.web.forms import small_form
@@ -30,12 +30,7 @@ DEAD_LETTERS_PATH = f"{DASHBOARD_PATH}/dead-letters"
 RETRY_PATH = f"{DEAD_LETTERS_PATH}/retry"
 LISTED = 200  # the newest shown; the total counts them all
 MAX_FORM_BYTES = 1024  # a token and an id
-IST = timezone(timedelta(hours=5, minutes=30))
 ERROR_SHOWN = 160  # characters of the channel's error text
-
-
-def when(moment: datetime) -> str:
-    return moment.astimezone(IST).strftime("%d-%m-%Y %H:%M")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,12 +73,12 @@ def dead_letter_routes(platform: Platform, access: OfficerAccess, templates: Tem
                 state=d.state,
                 error=f"{d.error_code or ''} {d.error or ''}".strip()[:ERROR_SHOWN],
                 attempts=d.attempts,
-                when=when(d.dead_at),
+                when=local_time(d.dead_at),
             )
             for d in letters
         ]
         paused = [
-            Paused(number=p.number, code=p.error_code, since=when(p.paused_at), next=when(p.next_probe_at))
+            Paused(number=p.number, code=p.error_code, since=local_time(p.paused_at), next=local_time(p.next_probe_at))
             for p in (await pauses.current()).values()
         ]
         retried = request.query_params.get("retried", "")
