@@ -145,9 +145,10 @@ async def serving(settings: Settings, port: int, *, chain: EvmChain | None = Non
 
 
 @asynccontextmanager
-async def uvicorn_on(app: Any, port: int) -> AsyncIterator[None]:
-    """Any ASGI app under uvicorn on a loopback port, until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+async def uvicorn_on(app: Any, port: int, **options: Any) -> AsyncIterator[None]:
+    """Any ASGI app under uvicorn on a loopback port (with `uvicorn.Config` `options`), until the block ends."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

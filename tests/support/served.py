@@ -3,7 +3,6 @@ limits: its HTTP protocol, read deadlines, keep-alive and concurrency, on a free
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 
 from sevamitra.bootstrap import Platform, build, build_emulator
 from sevamitra.cli.serve import server_options
 from sevamitra.settings import Settings
 from sevamitra.web.app import create_app
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, uvicorn_on
 
 
 @dataclass
@@ -52,20 +50,8 @@ def settings_for(database_url: str, tmp_path: Path, port: int, **overrides: Any)
 @asynccontextmanager
 async def on_uvicorn(app: Any, settings: Settings, port: int) -> AsyncIterator[None]:
     """Any ASGI app under uvicorn as `serve` configures it, until the block ends."""
-    options = server_options(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with uvicorn_on(app, port, **server_options(settings)):
         yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 @asynccontextmanager
