@@ -314,7 +314,7 @@ async def test_one_round_at_a_time_holds_the_anchoring_lock(rig: Rig) -> None:
 async def test_settings_with_an_rpc_url_build_anchoring_over_http_and_none_without(engine: AsyncEngine) -> None:
     key = "0x" + "5a" * 32
     log = SqlLog(engine)
-    assert anchoring(Settings(), log, SystemClock()) is None
+    assert anchoring(Settings(), log, SqlAnchors(engine), SystemClock()) is None
     settings = Settings(
         anchor_rpc_url="http://127.0.0.1:8545",
         anchor_private_key=key,
@@ -323,7 +323,7 @@ async def test_settings_with_an_rpc_url_build_anchoring_over_http_and_none_witho
         anchor_resend_seconds=120,
         anchor_chain_name="Polygon PoS",
     )
-    built = anchoring(settings, log, SystemClock())
+    built = anchoring(settings, log, SqlAnchors(engine), SystemClock())
     assert built is not None
     assert built.chain.account == Account.from_key(key).address
     assert built.chain.name == "Polygon PoS"

@@ -269,7 +269,6 @@ class Platform:
 
     async def anchors(self) -> dict[str, Any]:
         """The public list of anchors (`GET /log/anchors`)."""
-        assert self.transparency.anchors is not None
         return await published_anchors(self.transparency.anchors, self.settings.anchor_chain_name)
 
     async def run_worker(self, stop: asyncio.Event) -> None:
@@ -506,7 +505,7 @@ def build(
         _engine_close=engine.dispose,
         _budget_close=budget_close,
         read_engine=read_engine,
-        anchoring=anchoring(settings, transparency.store, clock, chain),
+        anchoring=anchoring(settings, transparency.store, transparency.anchors, clock, chain),
     )
 
 

@@ -86,7 +86,7 @@ class TransparencyLog:
     http: httpx.AsyncClient
     interval: float
     batch: int
-    anchors: SqlAnchors | None = None  # where anchors are looked up for certificates' statuses
+    anchors: SqlAnchors  # checkpoints anchored in a public chain, for certificates' statuses
     chain_name: str = ""
     _last: float = field(default=0.0, init=False)
 
@@ -176,7 +176,7 @@ class TransparencyLog:
         except (ProofError, NoteVerificationError, ValueError, OSError) as error:
             return LogStatus(state="failed", position=entry.position, size=latest.size, problem=str(error))
         witnesses = self._witnessed(note)
-        anchor = await self.anchors.covering(entry.position) if self.anchors else None
+        anchor = await self.anchors.covering(entry.position)
         return LogStatus(
             state="included",
             position=entry.position,
@@ -222,7 +222,9 @@ class Anchoring:
         return await anchor_round(self.store, self.log, self.chain, self.policy, self.clock.now())
 
 
-def anchoring(settings: Settings, log: SqlLog, clock: Clock, chain: EvmChain | None = None) -> Anchoring | None:
+def anchoring(
+    settings: Settings, log: SqlLog, anchors: SqlAnchors, clock: Clock, chain: EvmChain | None = None
+) -> Anchoring | None:
     """The anchoring round when `ANCHOR_RPC_URL` is set (or a chain is given), else None."""
     if chain is None:
         if not settings.anchor_rpc_url:
@@ -240,7 +242,7 @@ def anchoring(settings: Settings, log: SqlLog, clock: Clock, chain: EvmChain | N
         confirmations=settings.anchor_confirmations,
         resend_after=timedelta(seconds=settings.anchor_resend_seconds),
     )
-    return Anchoring(store=SqlAnchors(log.engine), log=log, chain=chain, policy=policy, clock=clock)
+    return Anchoring(store=anchors, log=log, chain=chain, policy=policy, clock=clock)
 
 
 async def published_anchors(store: SqlAnchors, chain_name: str) -> dict[str, Any]:

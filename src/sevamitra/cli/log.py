@@ -50,7 +50,6 @@ async def anchors(settings: Settings, *, as_json: bool = False) -> int:
     """Every anchor, oldest first: its checkpoint, state, transaction, block, gas and fee, attempts."""
     platform = build(settings)
     try:
-        assert platform.transparency.anchors is not None
         listed = await platform.transparency.anchors.listed()
     finally:
         await platform.aclose()

@@ -36,6 +36,7 @@ import httpx
 
 from sevamitra.adapters.tlog.notes import NoteVerificationError, verify_cosignature, verify_note
 from sevamitra.core import merkle
+from sevamitra.core.anchors import checkpoint_hash
 from sevamitra.core.checkpoints import (
     COSIGNATURE_TYPE,
     ED25519_TYPE,
@@ -714,8 +715,7 @@ async def _audit_anchors(report: AuditReport, fetcher: _Fetcher, subtrees: _Subt
         if root is None:
             problems.append(f"{where} cannot be checked: the root of {anchor.size} entries cannot be recomputed")
             continue
-        body_of_size = Checkpoint(origin=report.origin, size=anchor.size, root=root).body()
-        computed = hashlib.sha256(body_of_size).digest()
+        computed = checkpoint_hash(Checkpoint(origin=report.origin, size=anchor.size, root=root).body())
         if computed != anchor.checkpoint_sha256:
             problems.append(
                 f"{where} publishes checkpoint hash {anchor.checkpoint_sha256.hex()}, but the checkpoint of "
